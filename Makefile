@@ -1,0 +1,36 @@
+# `make run` sets everything up and serves the console with one worker; `make test` runs the tests.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: run setup install test lint bench clean
+
+run: setup
+	$(PY) manage.py ensure_admin
+	honcho start
+
+setup: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_templates
+	$(PY) manage.py collectstatic --noinput -v 0
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: install
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) staticfiles work .test-db.sqlite3* test-artifacts

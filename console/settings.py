@@ -1,0 +1,152 @@
+"""Settings for the Model Conversion Console, driven by the environment.
+
+An empty environment runs the embedded default: SQLite, django-q2's ORM broker and the local data
+directory ./data. See README.md for every variable.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PLACEHOLDER_SECRET = "dev-only-insecure-secret-change-me"
+
+
+def envbool(name: str, default: str) -> bool:
+    return os.getenv(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+def envint(name: str, default: int) -> int:
+    return int(os.getenv(name, str(default)))
+
+
+DEBUG = envbool("DEBUG", "false")
+SECRET_KEY = os.getenv("SECRET_KEY", PLACEHOLDER_SECRET)
+ALLOWED_HOSTS = [h for h in os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+if SECRET_KEY == PLACEHOLDER_SECRET and not DEBUG and envbool("PRODUCTION", "false"):
+    raise RuntimeError("Set SECRET_KEY: the placeholder secret is refused when PRODUCTION=true.")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "django_q",
+    "templates_registry",
+    "conversions",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "console.urls"
+WSGI_APPLICATION = "console.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    }
+]
+
+# SQLite is the embedded default. WAL plus IMMEDIATE transactions let the web process and the worker
+# write the same file without "database is locked".
+SQLITE_OPTIONS = {
+    "timeout": 30,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+DATABASE_URL = os.getenv("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file so that a worker process can see what the test wrote.
+    DATABASES["default"]["TEST"] = {"NAME": os.getenv("TEST_DB_PATH", str(BASE_DIR / ".test-db.sqlite3"))}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = os.getenv("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "conversions:index"
+LOGOUT_REDIRECT_URL = "login"
+
+# Batch delete posts one id per task; 1,000 selected tasks plus the form's own fields must fit.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+
+# Where local locations live. Relative locations such as `models/resnet50/` resolve inside it.
+DATA_DIR = Path(os.getenv("DATA_DIR", BASE_DIR / "data")).resolve()
+# Private scratch space for staging and converting; one folder per attempt, removed afterwards.
+WORK_DIR = Path(os.getenv("WORK_DIR", BASE_DIR / "work")).resolve()
+
+# Limits for the converter child process (per-template values may override).
+CONVERSION_TIMEOUT = envint("CONVERSION_TIMEOUT", 900)  # seconds of wall clock
+CONVERSION_CPU_SECONDS = envint("CONVERSION_CPU_SECONDS", 3600)
+CONVERSION_MEMORY_MB = envint("CONVERSION_MEMORY_MB", 4096)
+# A running task whose heartbeat is older than this is considered lost.
+HEARTBEAT_INTERVAL = envint("HEARTBEAT_INTERVAL", 5)
+
+WORKER_QUEUE = os.getenv("WORKER_QUEUE", "cpu")
+Q_CLUSTER = {
+    "name": WORKER_QUEUE,
+    "workers": envint("WORKER_COUNT", 1),
+    "orm": "default",
+    # The task row is the source of truth: never redeliver (a model that crashed a converter will
+    # crash it again), and retry must exceed timeout or a long conversion goes to a second worker.
+    "timeout": CONVERSION_TIMEOUT + 120,
+    "retry": CONVERSION_TIMEOUT + 600,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "save_limit": 1000,
+    "catch_up": False,
+    "poll": 0.5,
+}
+REDIS_URL = os.getenv("REDIS_URL", "")
+if REDIS_URL:
+    del Q_CLUSTER["orm"]
+    Q_CLUSTER["redis"] = REDIS_URL
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler", "stream": sys.stderr}},
+    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,127 @@
+"""Input folder layout rules (spec section 3.1), one clear message per violation.
+
+Pure Python: the worker checks a staged folder before it starts a converter child, and the
+converters check again before they read anything.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conversions.converters.base import ConversionError
+
+
+class LayoutError(ConversionError):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("The input folder does not have the expected layout:\n- " + "\n- ".join(problems))
+
+
+@dataclass
+class Layout:
+    """Where the model files of a checked input folder are."""
+
+    root: Path
+    model: Path  # the .pb / .onnx / .prototxt file, or the SavedModel folder
+    weights: Path | None = None  # .caffemodel
+    calibration: list[Path] = field(default_factory=list)  # calibration_data/*.npy, sorted
+    insert_op_conf: Path | None = None
+    plugin: Path | None = None
+
+
+def _files(folder: Path, suffix: str) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == suffix)
+
+
+def _names(paths: list[Path], root: Path) -> str:
+    return ", ".join(str(p.relative_to(root)) for p in paths)
+
+
+def _exactly_one(folder: Path, suffix: str, root: Path, problems: list[str], what: str) -> Path | None:
+    found = _files(folder, suffix)
+    where = f"{folder.relative_to(root)}/" if folder != root else "the input folder"
+    if not found:
+        problems.append(f"No {suffix} file in {where}: put exactly one {what} there.")
+    elif len(found) > 1:
+        problems.append(
+            f"{len(found)} {suffix} files in {where} ({_names(found, root)}): keep exactly one {what}."
+        )
+    return found[0] if len(found) == 1 else None
+
+
+def _check_saved_model(folder: Path, root: Path, problems: list[str]) -> None:
+    where = f"{folder.relative_to(root)}/" if folder != root else ""
+    if not (folder / "saved_model.pb").is_file():
+        problems.append(f"No {where}saved_model.pb: a SavedModel folder holds saved_model.pb and variables/.")
+    variables = folder / "variables"
+    if not variables.is_dir():
+        problems.append(f"No {where}variables/ folder: export the SavedModel with its variables.")
+        return
+    if not (variables / "variables.index").is_file():
+        problems.append(f"No {where}variables/variables.index.")
+    if not list(variables.glob("variables.data-*")):
+        problems.append(f"No {where}variables/variables.data-* file.")
+
+
+def _calibration(root: Path, problems: list[str]) -> list[Path]:
+    folder = root / "calibration_data"
+    if not folder.exists():
+        return []
+    if not folder.is_dir():
+        problems.append("calibration_data must be a folder of .npy files.")
+        return []
+    arrays = _files(folder, ".npy")
+    if not arrays:
+        problems.append("calibration_data/ holds no .npy file: add pre-processed model inputs saved with numpy.save.")
+    return arrays
+
+
+def _ascend_extras(root: Path, layout: Layout, problems: list[str]) -> None:
+    cfg = root / "insert_op_conf.cfg"
+    layout.insert_op_conf = cfg if cfg.is_file() else None
+    plugin = root / "plugin"
+    if plugin.exists() and not plugin.is_dir():
+        problems.append("plugin must be a folder of custom operators.")
+    layout.plugin = plugin if plugin.is_dir() else None
+
+
+def check_layout(root: Path, chip: str, model_format: str) -> Layout:
+    """Check `root` against the rules for `chip` and `model_format`; raise LayoutError listing every problem."""
+    root = Path(root)
+    if not root.is_dir():
+        raise LayoutError([f"The input folder {root.name or root} does not exist or is not a folder."])
+    problems: list[str] = []
+    layout = Layout(root=root, model=root)
+    if chip in ("arm", "gpu"):
+        model_dir = root / "model"
+        if not model_dir.is_dir():
+            problems.append(
+                "No model/ folder: put the model in a folder named exactly 'model' inside the input folder."
+            )
+        elif model_format == "frozen_graph":
+            layout.model = _exactly_one(model_dir, ".pb", root, problems, "frozen graph") or model_dir
+        elif model_format == "saved_model":
+            _check_saved_model(model_dir, root, problems)
+            layout.model = model_dir
+        elif model_format == "onnx":
+            layout.model = _exactly_one(model_dir, ".onnx", root, problems, "ONNX model") or model_dir
+        else:
+            problems.append(f"Model format {model_format} cannot be converted for {chip}.")
+        layout.calibration = _calibration(root, problems)
+    elif chip == "ascend":
+        if model_format == "caffemodel":
+            layout.model = _exactly_one(root, ".prototxt", root, problems, "network definition") or root
+            layout.weights = _exactly_one(root, ".caffemodel", root, problems, "weights file")
+        elif model_format == "frozen_graph":
+            layout.model = _exactly_one(root, ".pb", root, problems, "frozen graph") or root
+        elif model_format == "saved_model":
+            _check_saved_model(root, root, problems)
+        elif model_format == "onnx":
+            layout.model = _exactly_one(root, ".onnx", root, problems, "ONNX model") or root
+        else:
+            problems.append(f"Model format {model_format} cannot be converted for Ascend.")
+        _ascend_extras(root, layout, problems)
+    else:
+        problems.append(f"Unknown chip type {chip}.")
+    if problems:
+        raise LayoutError(problems)
+    return layout

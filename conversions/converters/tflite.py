@@ -1,0 +1,228 @@
+"""TensorFlow (frozen graph or SavedModel) to TFLite for ARM CPUs, in four precisions.
+
+Every model is converted from a frozen GraphDef: SavedModels are frozen first (a SavedModel whose
+variables are not tracked converts "successfully" into NaNs otherwise), and freezing is also what
+makes the reference run and the op audit see the same graph that TFLite converts.
+"""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from conversions.converters import calibration, tfgraph
+from conversions.converters.base import ConversionError, Converter, Events, Job
+from conversions.converters.layout import check_layout
+from conversions.converters.op_audit import check_graph_def
+from conversions.converters.savedmodel import freeze_saved_model
+from conversions.converters.verify import (
+    compare_outputs,
+    overall_verdict,
+    random_inputs,
+    sha256_of,
+    size_of,
+)
+
+PRECISIONS = ("32bit", "16bit", "8bit", "8bit-dynamic")
+
+
+class TFLiteConverter(Converter):
+    key = "tflite"
+
+    def convert(self, job: Job, events: Events) -> dict:
+        import tensorflow as tf
+
+        precision = job.options.get("quantization_precision", "32bit")
+        if precision not in PRECISIONS:
+            raise ConversionError(f"Unknown quantization precision {precision}: use one of {', '.join(PRECISIONS)}.")
+        events.stage("checking")
+        layout = check_layout(job.input_path, job.chip, job.model_format)
+        events.log(f"Start converting {layout.model.relative_to(layout.root)} to TFLite ({precision})")
+
+        if job.model_format == "saved_model":
+            events.log("Freeze the SavedModel before conversion")
+            frozen = freeze_saved_model(layout.model, job.options.get("signature"), job.options.get("tag"), events)
+            graph_def, inputs, outputs = frozen.graph_def, frozen.inputs, frozen.outputs
+        else:
+            graph_def = tfgraph.read_frozen_graph(layout.model)
+            check_graph_def(graph_def, layout.model.name)
+            inputs = self._inputs(graph_def, job.options.get("input_tensor_names", ""))
+            outputs = tfgraph.resolve_names(
+                graph_def, job.options.get("output_tensor_names", ""), "output", tfgraph.graph_outputs(graph_def)
+            )
+        events.log("Get inputs: " + ", ".join(f"{s.name} {s.shape} {s.dtype}" for s in inputs))
+        events.log("Get outputs: " + ", ".join(outputs))
+
+        try:
+            samples = calibration.load(layout.calibration, inputs)
+        except ConversionError as exc:
+            if precision == "8bit":
+                raise
+            events.log(f"{exc} Verifying on random inputs instead.", level="warning")
+            samples = []
+        if precision == "8bit" and not samples:
+            raise ConversionError(calibration.missing_message(inputs))
+        batch_size = int(job.options.get("batch_size") or 1)
+
+        events.stage("converting")
+        model_dir = job.output_path / "model"
+        model_dir.mkdir(parents=True, exist_ok=True)
+        tflite_path = model_dir / f"{job.name}.tflite"
+        frozen_path = job.output_path.parent / "frozen.pb"
+        frozen_path.write_bytes(graph_def.SerializeToString())
+        started = time.monotonic()
+        converter = tf.compat.v1.lite.TFLiteConverter.from_frozen_graph(
+            str(frozen_path),
+            input_arrays=[s.op for s in inputs],
+            output_arrays=[name.split(":")[0] if name.endswith(":0") else name for name in outputs],
+            input_shapes={s.op: [1 if d is None else d for d in s.shape] for s in inputs},
+        )
+        _set_precision(converter, tf, precision, samples, batch_size, events)
+        try:
+            tflite_path.write_bytes(converter.convert())
+        except Exception as exc:  # the converter raises many types; its message is what helps
+            raise ConversionError(_explain_convert_error(exc)) from None
+        conversion_seconds = time.monotonic() - started
+        events.log(f"Model converted: {tflite_path.name} ({size_of(tflite_path)} bytes) in {conversion_seconds:.2f} s")
+
+        events.stage("verifying")
+        started = time.monotonic()
+        sets = samples[:RANDOM_LIMIT] if samples else random_inputs(inputs, job.seed)
+        reference = _run_graph(tf, graph_def, inputs, outputs, sets)
+        converted, details = _run_tflite(tflite_path, sets)
+        rows = compare_outputs(outputs, reference, converted, precision)
+        verification_seconds = time.monotonic() - started
+        config = {"inputs": details["inputs"], "outputs": details["outputs"], "precision": precision}
+        (model_dir / "config.json").write_text(json.dumps(config, indent=2))
+        for row in rows:
+            events.log(
+                f"Verify {row['name']}: max abs error {row['max_abs_error']:.3g}, "
+                f"cosine {row['cosine_similarity']:.6f} -> {row['verdict']}"
+            )
+        return {
+            "target": "tflite",
+            "precision": precision,
+            "inputs": [s.as_dict() for s in inputs],
+            "outputs": outputs,
+            "verification": {
+                "samples": len(sets),
+                "source": "calibration_data" if samples else f"random (seed {job.seed})",
+                "outputs": rows,
+                "verdict": overall_verdict(rows),
+            },
+            "input_model": {
+                "path": str(layout.model.relative_to(layout.root)),
+                "sha256": sha256_of(layout.model),
+                "size_bytes": size_of(layout.model),
+            },
+            "artifacts": {"model": f"model/{tflite_path.name}", "config": "model/config.json"},
+            "output_size_bytes": size_of(tflite_path),
+            "timings": {"conversion_s": round(conversion_seconds, 3), "verification_s": round(verification_seconds, 3)},
+            "versions": _versions(tf),
+        }
+
+    @staticmethod
+    def _inputs(graph_def, text: str) -> list[tfgraph.TensorSpec]:
+        placeholders = tfgraph.graph_inputs(graph_def)
+        names = tfgraph.resolve_names(graph_def, text, "input", [s.name for s in placeholders])
+        by_name = {s.name: s for s in placeholders}
+        specs = []
+        for name in names:
+            if name not in by_name:
+                raise ConversionError(
+                    f"The input tensor {name} is not a placeholder. The graph's inputs are: "
+                    + ", ".join(by_name)
+                )
+            specs.append(by_name[name])
+        return specs
+
+
+RANDOM_LIMIT = 32
+
+
+def _set_precision(converter, tf, precision: str, samples, batch_size: int, events: Events) -> None:
+    if precision == "32bit":
+        return
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if precision == "16bit":
+        converter.target_spec.supported_types = [tf.float16]
+    elif precision == "8bit":
+        events.log(f"Calibrate on {len(samples)} samples in batches of {batch_size}")
+
+        def representative():
+            for start in range(0, len(samples), batch_size):
+                yield from samples[start : start + batch_size]
+
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+
+
+def _explain_convert_error(exc: Exception) -> str:
+    text = str(exc).strip()
+    ops = sorted({line.split("tf.")[1].split()[0] for line in text.splitlines() if "tf." in line and "op" in line.lower()})
+    hint = ""
+    if ops:
+        hint = (
+            f" TFLite cannot take these operations: {', '.join(ops)}. Choose 32bit if a quantized kernel is "
+            "missing, or replace the operations in the model."
+        )
+    return f"The TFLite converter refused the model.{hint} Its message: {text[-1500:]}"
+
+
+def _run_graph(tf, graph_def, inputs, outputs, sets) -> list[np.ndarray]:
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.graph_util.import_graph_def(graph_def, name="")
+    with tf.compat.v1.Session(graph=graph) as session:
+        results = [session.run(outputs, {s.name: a for s, a in zip(inputs, arrays, strict=True)}) for arrays in sets]
+    return [np.concatenate([r[i] for r in results]) for i in range(len(outputs))]
+
+
+def _run_tflite(path: Path, sets) -> tuple[list[np.ndarray], dict]:
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
+    interpreter.allocate_tensors()
+    ins, outs = interpreter.get_input_details(), interpreter.get_output_details()
+    results = []
+    for arrays in sets:
+        for detail, array in zip(ins, arrays, strict=True):
+            interpreter.set_tensor(detail["index"], _quantize(array, detail))
+        interpreter.invoke()
+        results.append([_dequantize(interpreter.get_tensor(d["index"]), d) for d in outs])
+    stacked = [np.concatenate([r[i] for r in results]) for i in range(len(outs))]
+    return stacked, {"inputs": [_describe(d) for d in ins], "outputs": [_describe(d) for d in outs]}
+
+
+def _quantize(array: np.ndarray, detail: dict) -> np.ndarray:
+    scale, zero = detail["quantization"]
+    if detail["dtype"] in (np.int8, np.uint8) and scale:
+        info = np.iinfo(detail["dtype"])
+        return np.clip(np.round(array / scale + zero), info.min, info.max).astype(detail["dtype"])
+    return array.astype(detail["dtype"])
+
+
+def _dequantize(array: np.ndarray, detail: dict) -> np.ndarray:
+    scale, zero = detail["quantization"]
+    if detail["dtype"] in (np.int8, np.uint8) and scale:
+        return (array.astype(np.float32) - zero) * scale
+    return array
+
+
+def _describe(detail: dict) -> dict:
+    scale, zero = detail["quantization"]
+    return {
+        "name": detail["name"],
+        "shape": [int(d) for d in detail["shape"]],
+        "dtype": np.dtype(detail["dtype"]).name,
+        "quantization": {"scale": float(scale), "zero_point": int(zero)} if scale else None,
+    }
+
+
+def _versions(tf) -> dict:
+    import ai_edge_litert
+
+    return {"tensorflow": tf.__version__, "ai_edge_litert": getattr(ai_edge_litert, "__version__", "unknown"), "numpy": np.__version__}

@@ -1,0 +1,129 @@
+import re
+import secrets
+import string
+
+from django import forms
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from conversions import locations
+from conversions.models import ConversionTask
+from templates_registry.models import ConversionTemplate
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$")  # ModelArts.3056
+DESCRIPTION_FORBIDDEN = set("&!\"'<>=")  # ModelArts.3057, with HiLens' quote
+
+
+def suggested_name() -> str:
+    """`convert-xxxx` with a random four-character suffix, as the original pre-filled it."""
+    return "convert-" + "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(4))
+
+
+class TaskForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=24)
+    description = forms.CharField(label=_("Description"), max_length=100, required=False, widget=forms.Textarea(attrs={"rows": 2, "maxlength": 100}))
+    template = forms.ModelChoiceField(
+        label=_("Conversion template"), queryset=ConversionTemplate.objects.enabled(), to_field_name="slug", widget=forms.RadioSelect
+    )
+    input_location = forms.CharField(label=_("Conversion input path"), max_length=1024)
+    output_location = forms.CharField(label=_("Conversion output path"), max_length=1024)
+
+    def __init__(self, *args, owner=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        self.fields["name"].widget.attrs.update(pattern=NAME_RE.pattern, maxlength=24)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not NAME_RE.match(name):
+            raise forms.ValidationError(
+                _("Use 2 to 24 characters: lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit.")
+            )
+        if self.owner and ConversionTask.objects.filter(owner=self.owner, name=name).exists():
+            raise forms.ValidationError(_("You already have a task named %(name)s: choose another name.") % {"name": name})
+        return name
+
+    def clean_description(self) -> str:
+        description = self.cleaned_data["description"].strip()
+        bad = sorted(DESCRIPTION_FORBIDDEN.intersection(description))
+        if bad:
+            raise forms.ValidationError(_("The description cannot contain %(chars)s.") % {"chars": " ".join(bad)})
+        return description
+
+    def clean_input_location(self) -> str:
+        location = self._location("input_location")
+        if isinstance(location, locations.LocalLocation) and not location.is_folder():
+            raise forms.ValidationError(_("The folder %(path)s does not exist in the data directory.") % {"path": location})
+        return str(location)
+
+    def clean_output_location(self) -> str:
+        return str(self._location("output_location"))
+
+    def _location(self, field: str):
+        try:
+            return locations.parse(self.cleaned_data[field])
+        except locations.LocationError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("input_location") and data.get("input_location") == data.get("output_location"):
+            self.add_error("output_location", _("Choose an output folder other than the input folder."))
+        return data
+
+
+class OptionsForm(forms.Form):
+    """The chosen template's advanced options, rendered and validated from its option schema."""
+
+    def __init__(self, template: ConversionTemplate, *args, **kwargs):
+        kwargs.setdefault("prefix", "opt")
+        super().__init__(*args, **kwargs)
+        self.template = template
+        zh = (get_language() or "").startswith("zh")
+        for option in template.option_schema:
+            label = option["label_zh"] if zh else option["label_en"]
+            help_text = option["help_zh"] if zh else option["help_en"]
+            attrs = {}
+            common = dict(label=label, help_text=help_text, required=False, initial=option["default"])
+            if option["type"] == "choice":
+                field = forms.ChoiceField(choices=[(c, c) for c in option["choices"]], **common)
+            elif option["type"] == "integer":
+                field = forms.IntegerField(min_value=option["min_value"], max_value=option["max_value"], **common)
+            else:
+                if option["pattern"]:
+                    attrs["pattern"] = option["pattern"]
+                if option["max_length"]:
+                    attrs["maxlength"] = option["max_length"]
+                field = forms.CharField(**common)
+            if option["required"]:
+                attrs["required"] = True
+            field.widget.attrs.update(attrs)
+            field.option_required = option["required"]
+            self.fields[option["key"]] = field
+
+    def clean(self):
+        data = super().clean()
+        given = {key: value for key, value in data.items() if value not in (None, "")}
+        options, errors = self.template.clean_options(given)
+        for key, message in errors.items():
+            self.add_error(None if key == "__all__" or key not in self.fields else key, message)
+        self.options = options
+        return data
+
+
+def create_task(owner, task_form: TaskForm, options_form: OptionsForm) -> ConversionTask:
+    """Store a validated task in `initializing` and deliver it to a worker on commit."""
+    from conversions.jobs import enqueue
+
+    data = task_form.cleaned_data
+    task = ConversionTask.objects.create(
+        owner=owner,
+        name=data["name"],
+        description=data["description"],
+        template=data["template"],
+        input_location=data["input_location"],
+        output_location=data["output_location"],
+        options=options_form.options,
+    )
+    enqueue(task)
+    return task

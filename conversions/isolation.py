@@ -1,0 +1,179 @@
+"""Run a converter in a child process with limits, streaming its events back. No Django here.
+
+The child gets a scrubbed environment (no database or storage credentials), its own session (so the
+whole process group can be killed), PR_SET_PDEATHSIG (it dies with the worker), and rlimits on CPU
+time and data memory. The wall clock is watched here.
+"""
+
+import ctypes
+import json
+import os
+import queue
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Only these variables reach the child: enough for Python, numpy and TensorFlow to run.
+ENV_ALLOWED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+PR_SET_PDEATHSIG = 1
+KILL_GRACE_SECONDS = 5
+
+
+@dataclass
+class Limits:
+    wall_seconds: int = 900
+    cpu_seconds: int = 3600
+    memory_mb: int = 4096
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    result: dict = field(default_factory=dict)
+    error: str = ""
+    reason: str = ""  # "", "refused", "memory", "timeout", "cpu", "crash", "canceled"
+
+
+def child_env(extra: dict | None = None) -> dict:
+    env = {k: os.environ[k] for k in ENV_ALLOWED if k in os.environ}
+    root = str(Path(__file__).resolve().parent.parent)
+    env.update({"PYTHONPATH": root, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "1", "CUDA_VISIBLE_DEVICES": ""})
+    env.update(extra or {})
+    return env
+
+
+def _limit(limits: Limits) -> Callable[[], None]:
+    def apply() -> None:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        memory = limits.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        os.umask(0o027)
+
+    return apply
+
+
+def _pump(stream, kind: str, inbox: queue.SimpleQueue) -> None:
+    for line in iter(stream.readline, ""):
+        inbox.put((kind, line.rstrip("\n")))
+    stream.close()
+
+
+def run_child(
+    job_path: Path,
+    limits: Limits,
+    on_event: Callable[[dict], None],
+    on_output: Callable[[str], None],
+    should_stop: Callable[[], bool] = lambda: False,
+    poll_seconds: float = 0.5,
+) -> Outcome:
+    """Run `python -m conversions.converters run job_path`; report what became of it.
+
+    The callbacks run in the calling thread (readers only queue lines), so they may use the database.
+    """
+    final: dict = {}
+    inbox: queue.SimpleQueue = queue.SimpleQueue()
+
+    def drain() -> None:
+        while not inbox.empty():
+            kind, line = inbox.get()
+            event = _parse_event(line) if kind == "events" else None
+            if event is None:
+                on_output(line)
+            elif event.get("event") in ("result", "error"):
+                final.update(event)
+            else:
+                on_event(event)
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "conversions.converters", "run", str(job_path)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        cwd=str(Path(job_path).parent),
+        env=child_env(),
+        preexec_fn=_limit(limits),
+        start_new_session=True,
+    )
+    readers = [
+        threading.Thread(target=_pump, args=(process.stdout, "events", inbox), daemon=True),
+        threading.Thread(target=_pump, args=(process.stderr, "output", inbox), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    deadline = time.monotonic() + limits.wall_seconds
+    stopped = ""
+    while process.poll() is None:
+        drain()
+        if time.monotonic() > deadline:
+            stopped = "timeout"
+        elif should_stop():
+            stopped = "canceled"
+        if stopped:
+            _kill(process)
+            break
+        try:
+            process.wait(timeout=poll_seconds)
+        except subprocess.TimeoutExpired:
+            pass
+    process.wait()
+    for reader in readers:
+        reader.join(timeout=10)
+    drain()
+    return _outcome(process.returncode, final, stopped, limits)
+
+
+def _parse_event(line: str) -> dict | None:
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) and "event" in event else None
+
+
+def _kill(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=KILL_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _outcome(code: int, final: dict, stopped: str, limits: Limits) -> Outcome:
+    if stopped == "timeout":
+        return Outcome(False, error=f"The conversion timed out after {limits.wall_seconds} s.", reason="timeout")
+    if stopped == "canceled":
+        return Outcome(False, error="Canceled by the user.", reason="canceled")
+    memory = f"The conversion exceeded the {_size(limits.memory_mb)} memory limit."
+    if final.get("event") == "result" and code == 0:
+        return Outcome(True, result=final.get("result", {}))
+    if final.get("reason") == "memory":
+        return Outcome(False, error=memory, reason="memory")
+    if final.get("event") == "error":
+        return Outcome(False, result=final.get("result") or {}, error=final["message"], reason="refused" if code == 2 else "crash")
+    if code == -signal.SIGXCPU:
+        return Outcome(False, error=f"The conversion used more than its {limits.cpu_seconds} s of CPU time.", reason="cpu")
+    if code in (-signal.SIGABRT, -signal.SIGSEGV, -signal.SIGKILL):
+        return Outcome(
+            False,
+            error=f"The converter crashed (signal {-code}); it may have run out of its "
+            f"{_size(limits.memory_mb)} memory limit. See job_log.txt for its last words.",
+            reason="crash",
+        )
+    return Outcome(False, error=f"The converter stopped with exit code {code} and no result. See job_log.txt.", reason="crash")
+
+
+def _size(megabytes: int) -> str:
+    return f"{megabytes // 1024} GB" if megabytes % 1024 == 0 else f"{megabytes} MB"

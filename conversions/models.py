@@ -1,0 +1,145 @@
+import uuid
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from templates_registry.models import ConversionTemplate
+
+
+class TaskQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Staff see every task; everyone else only their own."""
+        return self if user.is_staff else self.filter(owner=user)
+
+    def active(self):
+        return self.filter(status__in=ConversionTask.ACTIVE)
+
+
+class ConversionTask(models.Model):
+    """One conversion. Only the methods below change `status`; a stale attempt writes nothing."""
+
+    class Status(models.TextChoices):
+        INITIALIZING = "initializing", _("Initializing")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELED = "canceled", _("Canceled")
+
+    ACTIVE = (Status.INITIALIZING, Status.RUNNING)
+
+    name = models.CharField(_("name"), max_length=24)
+    description = models.CharField(_("description"), max_length=100, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversion_tasks")
+    template = models.ForeignKey(ConversionTemplate, on_delete=models.PROTECT, related_name="tasks")
+    input_location = models.CharField(_("input location"), max_length=1024)
+    output_location = models.CharField(_("output location"), max_length=1024)
+    options = models.JSONField(_("advanced options"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.INITIALIZING)
+    stage = models.CharField(_("stage"), max_length=16, default="queued")
+    progress = models.PositiveSmallIntegerField(default=0)
+    created = models.DateTimeField(_("created"), default=timezone.now)
+    started = models.DateTimeField(_("started"), null=True, blank=True)
+    finished = models.DateTimeField(_("finished"), null=True, blank=True)
+    error_message = models.TextField(_("error message"), blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    attempt = models.UUIDField(null=True, blank=True, editable=False)
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="unique_task_name_per_owner")]
+        indexes = [models.Index(fields=["owner", "-created"]), models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def duration(self):
+        if not self.started:
+            return None
+        return (self.finished or timezone.now()) - self.started
+
+    def delete_refusal(self) -> str:
+        """Why this task cannot be deleted now, or ''."""
+        if self.is_active:
+            return _("Task %(name)s is %(status)s: wait until it ends or cancel it before deleting.") % {
+                "name": self.name,
+                "status": self.get_status_display().lower(),
+            }
+        return ""
+
+    # State changes. Each one is a conditional UPDATE, so concurrent writers cannot undo each other.
+
+    def _update(self, condition: Q, **fields) -> bool:
+        changed = ConversionTask.objects.filter(condition, pk=self.pk).update(**fields)
+        if changed:
+            for key, value in fields.items():
+                setattr(self, key, value)
+        return bool(changed)
+
+    def claim(self, worker: str = "") -> uuid.UUID | None:
+        """initializing -> running with a fresh attempt token; None when someone else has it."""
+        attempt, now = uuid.uuid4(), timezone.now()
+        fields = dict(status=self.Status.RUNNING, attempt=attempt, started=now, heartbeat=now, worker=worker, stage="staging", progress=5)
+        return attempt if self._update(Q(status=self.Status.INITIALIZING), **fields) else None
+
+    def _current(self, attempt: uuid.UUID) -> Q:
+        return Q(status=self.Status.RUNNING, attempt=attempt)
+
+    def beat(self, attempt: uuid.UUID) -> bool:
+        return self._update(self._current(attempt), heartbeat=timezone.now())
+
+    def set_stage(self, attempt: uuid.UUID, stage: str, progress: int) -> bool:
+        return self._update(self._current(attempt), stage=stage, progress=progress, heartbeat=timezone.now())
+
+    def mark_succeeded(self, attempt: uuid.UUID, result: dict) -> bool:
+        return self._update(
+            self._current(attempt), status=self.Status.SUCCEEDED, stage="done", progress=100, result=result, finished=timezone.now(), error_message=""
+        )
+
+    def mark_failed(self, message: str, *, attempt: uuid.UUID | None = None, result: dict | None = None) -> bool:
+        """Record a failure; False when `attempt` is stale (or the task already ended) and nothing was written."""
+        condition = self._current(attempt) if attempt else Q(status__in=self.ACTIVE)
+        return self._update(condition, status=self.Status.FAILED, error_message=message, result=result or {}, finished=timezone.now())
+
+    def mark_canceled(self) -> bool:
+        return self._update(Q(status__in=self.ACTIVE), status=self.Status.CANCELED, finished=timezone.now(), error_message=str(_("Canceled by the user.")))
+
+    def append_log(self, entries: list[tuple[str, str]], *, attempt: uuid.UUID | None = None) -> bool:
+        """Append (level, text) lines; refused when `attempt` is no longer the current one."""
+        if not entries:
+            return True
+        with transaction.atomic():
+            if attempt and not ConversionTask.objects.filter(self._current(attempt), pk=self.pk).exists():
+                return False
+            start = (self.log_lines.aggregate(last=Max("seq"))["last"] or 0) + 1
+            now = timezone.now()
+            TaskLogLine.objects.bulk_create(
+                TaskLogLine(task=self, seq=start + i, at=now, level=level, text=text[:4000]) for i, (level, text) in enumerate(entries)
+            )
+        return True
+
+
+class TaskLogLine(models.Model):
+    task = models.ForeignKey(ConversionTask, on_delete=models.CASCADE, related_name="log_lines")
+    seq = models.PositiveIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+    level = models.CharField(max_length=8, default="info")
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [models.UniqueConstraint(fields=["task", "seq"], name="unique_log_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} [{self.level.upper()}] {self.text}"

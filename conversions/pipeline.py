@@ -1,0 +1,206 @@
+"""One attempt at a conversion, from staging to publishing, as the worker runs it.
+
+The task row is the truth: every write goes through the task's fenced methods with this attempt's
+token, so a worker whose attempt is stale (the task was canceled, reaped or re-run) writes nothing.
+"""
+
+import json
+import logging
+import shutil
+import socket
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from conversions import locations
+from conversions.converters.base import STAGES, ConversionError, Job
+from conversions.converters.layout import check_layout
+from conversions.isolation import Limits, Outcome, run_child
+from conversions.models import ConversionTask
+
+logger = logging.getLogger(__name__)
+FLUSH_SECONDS = 0.5
+
+
+class StaleAttempt(Exception):
+    """This worker's attempt is no longer the task's current one."""
+
+
+class TaskLog:
+    """Buffers log lines and writes them in small batches; keeps the whole log for job_log.txt."""
+
+    def __init__(self, task: ConversionTask, attempt: uuid.UUID):
+        self.task, self.attempt = task, attempt
+        self.pending: list[tuple[str, str]] = []
+        self.lines: list[str] = []
+        self.lock = threading.Lock()
+        self.last_flush = time.monotonic()
+        self.stale = False
+
+    def add(self, text: str, level: str = "info") -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+        with self.lock:
+            for line in str(text).splitlines() or [""]:
+                self.pending.append((level, line))
+                self.lines.append(f"{stamp} [{level.upper()}] {line}")
+        if time.monotonic() - self.last_flush > FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        with self.lock:
+            pending, self.pending = self.pending, []
+            self.last_flush = time.monotonic()
+        if pending and not self.task.append_log(pending, attempt=self.attempt):
+            self.stale = True
+
+    def text(self) -> str:
+        with self.lock:
+            return "\n".join(self.lines) + "\n"
+
+
+class Attempt:
+    def __init__(self, task: ConversionTask, attempt: uuid.UUID):
+        self.task, self.attempt = task, attempt
+        self.log = TaskLog(task, attempt)
+        self.workdir = Path(settings.WORK_DIR) / f"task-{task.pk}-{attempt.hex[:8]}"
+        self.stop_beating = threading.Event()
+        self.stale = False
+
+    def run(self) -> None:
+        heart = threading.Thread(target=self._heartbeat, daemon=True)
+        heart.start()
+        try:
+            self._run()
+        except StaleAttempt:
+            logger.warning("task %s: attempt %s is stale; stopped without writing", self.task.pk, self.attempt)
+        except Exception:  # a bug of ours must still end the task, never leave it running
+            logger.exception("task %s failed in the worker", self.task.pk)
+            self.log.add("The worker failed unexpectedly; see the worker's log.", "error")
+            self._finish_failed("The worker failed unexpectedly while converting. See job_log.txt and the worker's log.")
+        finally:
+            self.stop_beating.set()
+            heart.join(timeout=5)
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _heartbeat(self) -> None:
+        try:
+            while not self.stop_beating.wait(settings.HEARTBEAT_INTERVAL):
+                if not self.task.beat(self.attempt):
+                    self.stale = True
+                    return
+        finally:
+            connection.close()
+
+    def stage(self, name: str) -> None:
+        self.log.add(f"Stage: {name}")
+        if not self.task.set_stage(self.attempt, name, STAGES[name]):
+            raise StaleAttempt()
+
+    def _run(self) -> None:
+        task, template = self.task, self.task.template
+        self.log.add(f"Task {task.name}: template {template.slug}, input {task.input_location}, output {task.output_location}")
+        self.log.add(f"Advanced options: {json.dumps(task.options, sort_keys=True)}")
+        input_dir, output_dir = self.workdir / "input", self.workdir / "output"
+        output_dir.mkdir(parents=True)
+        input_dir.mkdir()
+        try:
+            self.stage("staging")
+            source = locations.parse(task.input_location)
+            target = locations.parse(task.output_location)
+            source.stage_into(input_dir)
+            self.stage("checking")
+            check_layout(input_dir, template.chip, template.model_format)
+        except (locations.LocationError, ConversionError) as exc:
+            self._fail_and_publish(str(exc), None, output_dir)
+            return
+        self.log.add("Input folder layout is valid")
+        job = Job(
+            converter=template.converter,
+            input_dir=str(input_dir),
+            output_dir=str(output_dir),
+            name=task.name,
+            model_format=template.model_format,
+            chip=template.chip,
+            options=task.options,
+            seed=task.pk,
+        )
+        job_path = self.workdir / "job.json"
+        job.dump(job_path)
+        outcome = run_child(job_path, self._limits(), self._on_event, lambda line: self.log.add(line, "tool"), should_stop=self._should_stop)
+        self.log.flush()
+        if outcome.reason == "canceled" or self.stale or self.log.stale:
+            raise StaleAttempt()
+        self._conclude(outcome, target, output_dir)
+
+    def _limits(self) -> Limits:
+        return Limits(settings.CONVERSION_TIMEOUT, settings.CONVERSION_CPU_SECONDS, settings.CONVERSION_MEMORY_MB)
+
+    def _should_stop(self) -> bool:
+        return self.stale or self.log.stale
+
+    def _on_event(self, event: dict) -> None:
+        if event.get("event") == "log":
+            self.log.add(event.get("message", ""), event.get("level", "info"))
+        elif event.get("event") == "stage" and event.get("stage") in STAGES:
+            self.log.flush()
+            if not self.task.set_stage(self.attempt, event["stage"], event.get("progress", STAGES[event["stage"]])):
+                self.stale = True
+
+    def _conclude(self, outcome: Outcome, target, output_dir: Path) -> None:
+        result = outcome.result
+        verdict = result.get("verification", {}).get("verdict")
+        if outcome.ok and verdict == "fail":
+            message = "The converted model does not match the original (verification verdict: fail). The figures are in report.json."
+            self._fail_and_publish(message, result, output_dir, target)
+            return
+        if not outcome.ok:
+            self._fail_and_publish(outcome.error, result or None, output_dir, target)
+            return
+        self.stage("publishing")
+        self.log.add("Model converted successfully")
+        report = {**result, "status": "succeeded", "task": self._task_summary()}
+        self._publish(target, output_dir, report)
+        if not self.task.mark_succeeded(self.attempt, report):
+            raise StaleAttempt()
+
+    def _task_summary(self) -> dict:
+        task = self.task
+        return {"id": task.pk, "name": task.name, "template": task.template.slug, "options": task.options}
+
+    def _fail_and_publish(self, message: str, result: dict | None, output_dir: Path, target=None) -> None:
+        self.log.add(message, "error")
+        report = {**(result or {}), "status": "failed", "error": message, "task": self._task_summary()}
+        try:
+            target = target or locations.parse(self.task.output_location)
+            self._publish(target, output_dir, report)
+        except (locations.LocationError, OSError) as exc:
+            self.log.add(f"Could not write the output folder: {exc}", "error")
+        self._finish_failed(message, report)
+
+    def _finish_failed(self, message: str, report: dict | None = None) -> None:
+        self.log.flush()
+        if not self.task.mark_failed(message, attempt=self.attempt, result=report):
+            raise StaleAttempt()
+
+    def _publish(self, target, output_dir: Path, report: dict) -> None:
+        """Artifacts first, then job_log.txt, then report.json: a reader that finds report.json finds everything."""
+        if self.stale or self.log.stale:
+            raise StaleAttempt()
+        files = [(p, str(p.relative_to(output_dir))) for p in sorted(output_dir.rglob("*")) if p.is_file()]
+        report["artifacts_published"] = [name for _, name in files] + ["job_log.txt"]
+        self.log.add(f"Publish {len(files)} files to {self.task.output_location}")
+        self.log.flush()
+        log_path, report_path = self.workdir / "job_log.txt", self.workdir / "report.json"
+        log_path.write_text(self.log.text())
+        report_path.write_text(json.dumps(report, indent=2, sort_keys=True))
+        target.publish(files + [(log_path, "job_log.txt"), (report_path, "report.json")])
+
+
+def worker_name() -> str:
+    import os
+
+    return f"{socket.gethostname()}:{os.getpid()}"

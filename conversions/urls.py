@@ -1,0 +1,17 @@
+from django.urls import path
+
+from conversions import views
+
+app_name = "conversions"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("tasks/new/", views.create, name="create"),
+    path("tasks/delete/", views.batch_delete, name="batch_delete"),
+    path("tasks/browse/", views.browse, name="browse"),
+    path("tasks/<int:task_id>/", views.detail, name="detail"),
+    path("tasks/<int:task_id>/row/", views.row, name="row"),
+    path("tasks/<int:task_id>/log/", views.log, name="log"),
+    path("tasks/<int:task_id>/delete/", views.delete, name="delete"),
+    path("tasks/<int:task_id>/artifacts/<path:name>", views.artifact, name="artifact"),
+]

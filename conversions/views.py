@@ -1,0 +1,199 @@
+import mimetypes
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from conversions import locations
+from conversions.forms import OptionsForm, TaskForm, create_task, suggested_name
+from conversions.models import ConversionTask
+from templates_registry.models import ConversionTemplate
+
+LOG_PAGE = 500
+
+
+def _tasks(request: HttpRequest):
+    return ConversionTask.objects.visible_to(request.user).select_related("template", "owner")
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    tasks = _tasks(request)
+    status = request.GET.get("status", "")
+    if status in ConversionTask.Status.values:
+        tasks = tasks.filter(status=status)
+    q = request.GET.get("q", "").strip()
+    if q:
+        tasks = tasks.filter(name__icontains=q)
+    page = Paginator(tasks, 20).get_page(request.GET.get("page"))
+    return render(request, "conversions/index.html", {"page": page, "status": status, "q": q, "statuses": ConversionTask.Status.choices})
+
+
+@login_required
+def row(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = get_object_or_404(_tasks(request), pk=task_id)
+    return render(request, "conversions/index.html#row", {"task": task})
+
+
+def _template_filters(request: HttpRequest) -> dict:
+    return {key: request.GET.get(key, "").strip() for key in ("chip", "framework", "model_format", "q")}
+
+
+@login_required
+def create(request: HttpRequest) -> HttpResponse:
+    filters = _template_filters(request)
+    templates = ConversionTemplate.objects.enabled().search(**filters)
+    chosen_slug = request.POST.get("template") or request.GET.get("template", "")
+    chosen = ConversionTemplate.objects.enabled().filter(slug=chosen_slug).first()
+    if request.method == "POST":
+        form = TaskForm(request.POST, owner=request.user)
+        options_form = OptionsForm(chosen, request.POST) if chosen else None
+        if form.is_valid() and options_form is not None and options_form.is_valid():
+            task = create_task(request.user, form, options_form)
+            messages.success(request, _("Task %(name)s created.") % {"name": task.name})
+            return redirect("conversions:index")
+    else:
+        initial = {"name": suggested_name(), "template": chosen_slug}
+        initial.update(_similar(request))
+        form = TaskForm(initial=initial, owner=request.user)
+        chosen = chosen or ConversionTemplate.objects.enabled().filter(slug=initial.get("template")).first()
+        options_form = OptionsForm(chosen, initial=initial.get("options", {})) if chosen else None
+    context = {
+        "form": form,
+        "options_form": options_form,
+        "templates": templates,
+        "chosen": chosen,
+        "filters": filters,
+        "chips": ConversionTemplate.Chip.choices,
+        "frameworks": ConversionTemplate.Framework.choices,
+        "formats": ConversionTemplate.ModelFormat.choices,
+    }
+    template_name = "conversions/create.html"
+    if request.htmx and request.htmx.target == "options":
+        template_name += "#options"
+    elif request.htmx and request.htmx.target == "template-cards":
+        template_name += "#template-cards"
+    return render(request, template_name, context)
+
+
+def _similar(request: HttpRequest) -> dict:
+    """Initial values copied from another task (`?like=<id>`): after a failure, nothing is typed twice."""
+    like = request.GET.get("like")
+    if not like or not like.isdigit():
+        return {}
+    task = _tasks(request).filter(pk=like).first()
+    if task is None:
+        return {}
+    return {
+        "description": task.description,
+        "template": task.template.slug,
+        "input_location": task.input_location,
+        "output_location": task.output_location,
+        "options": task.options,
+    }
+
+
+@login_required
+def detail(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = get_object_or_404(_tasks(request), pk=task_id)
+    lines = list(task.log_lines.all()[:LOG_PAGE])
+    context = {"task": task, "lines": lines, "after": lines[-1].seq if lines else 0, "artifacts": _artifacts(task)}
+    template_name = "conversions/detail.html"
+    if request.htmx:
+        template_name += "#status"
+    return render(request, template_name, context)
+
+
+@login_required
+def log(request: HttpRequest, task_id: int) -> HttpResponse:
+    """Only the log lines after `after`, and a new tail that polls again while the task is active."""
+    task = get_object_or_404(_tasks(request), pk=task_id)
+    after = request.GET.get("after", "0")
+    after = int(after) if after.isdigit() else 0
+    lines = list(task.log_lines.filter(seq__gt=after)[:LOG_PAGE])
+    context = {"task": task, "lines": lines, "after": lines[-1].seq if lines else after, "append": True}
+    return render(request, "conversions/detail.html#log-tail", context)
+
+
+def _artifacts(task: ConversionTask) -> list[dict]:
+    if task.is_active:
+        return []
+    try:
+        location = locations.parse(task.output_location)
+    except locations.LocationError:
+        return []
+    names = task.result.get("artifacts_published", [])
+    found = []
+    for name in names + ["report.json"]:
+        path = location.folder / name
+        if path.is_file():
+            found.append({"name": name, "size": path.stat().st_size})
+    return found
+
+
+@login_required
+def artifact(request: HttpRequest, task_id: int, name: str) -> FileResponse:
+    task = get_object_or_404(_tasks(request), pk=task_id)
+    if name not in {a["name"] for a in _artifacts(task)}:
+        raise Http404(_("No such artifact."))
+    handle = locations.parse(task.output_location).open_file(name)
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return FileResponse(handle, as_attachment=True, filename=name.rsplit("/", 1)[-1], content_type=content_type)
+
+
+@login_required
+def delete(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = get_object_or_404(_tasks(request), pk=task_id)
+    refusal = task.delete_refusal()
+    if request.method == "POST":
+        if refusal:
+            messages.error(request, refusal)
+            return redirect("conversions:detail", task.pk)
+        task.delete()
+        messages.success(request, _("Task %(name)s deleted.") % {"name": task.name})
+        return redirect("conversions:index")
+    return render(request, "conversions/delete.html", {"deletable": [] if refusal else [task], "refused": [(task, refusal)] if refusal else []})
+
+
+@login_required
+@require_POST
+def batch_delete(request: HttpRequest) -> HttpResponse:
+    """First POST shows what will go and what cannot; the POST with `confirm` deletes the deletable."""
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    tasks = list(_tasks(request).filter(pk__in=ids))
+    refused = [(task, task.delete_refusal()) for task in tasks if task.delete_refusal()]
+    deletable = [task for task in tasks if not task.delete_refusal()]
+    if not tasks:
+        messages.error(request, _("Select the tasks to delete first."))
+        return redirect("conversions:index")
+    if request.POST.get("confirm"):
+        # Re-check in the database: a task may have started since the confirmation was shown.
+        doomed = ConversionTask.objects.filter(pk__in=[t.pk for t in deletable]).exclude(status__in=ConversionTask.ACTIVE)
+        count = doomed.count()
+        doomed.delete()
+        messages.success(request, _("%(count)d tasks deleted.") % {"count": count})
+        for task, reason in refused:
+            messages.error(request, reason)
+        return redirect("conversions:index")
+    return render(request, "conversions/delete.html", {"deletable": deletable, "refused": refused, "batch": True})
+
+
+@login_required
+def browse(request: HttpRequest) -> HttpResponse:
+    """One level of the data directory, for the folder browser of the create form."""
+    path = request.GET.get("path", "").strip()
+    field = request.GET.get("field", "input_location")
+    error = ""
+    folders, files = [], []
+    try:
+        location = locations.parse(path) if path else locations.LocalLocation("")
+        folders, files = location.listing()
+    except locations.LocationError as exc:
+        error = str(exc)
+    parent = "/".join(path.rstrip("/").split("/")[:-1])
+    context = {"path": path.rstrip("/") + "/" if path else "", "parent": parent + "/" if parent else "", "folders": folders, "files": files, "error": error, "field": field}
+    return render(request, "conversions/browse.html", context)

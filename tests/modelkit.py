@@ -1,0 +1,78 @@
+"""Small real models built inside the tests (no downloads): a Keras CNN and MobileNetV2 with random weights."""
+
+from pathlib import Path
+
+import numpy as np
+
+
+def _keras():
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import tensorflow as tf
+
+    return tf, keras
+
+
+def small_cnn(input_shape=(32, 32, 3), classes=10, seed=7):
+    tf, keras = _keras()
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input(shape=input_shape, name="input")
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.Conv2D(16, 3, padding="same", activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(classes, activation="softmax")(x)
+    return keras.Model(inputs, outputs)
+
+
+def mobilenet_v2(seed=7):
+    tf, keras = _keras()
+    keras.utils.set_random_seed(seed)
+    return keras.applications.MobileNetV2(input_shape=(96, 96, 3), alpha=0.35, weights=None)
+
+
+def freeze(model, path: Path) -> tuple[str, str]:
+    """Write `model` as a frozen GraphDef; returns (input tensor name, output tensor name)."""
+    tf, _ = _keras()
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    spec = tf.TensorSpec([1, *model.input_shape[1:]], tf.float32, name="input")
+    function = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec)
+    frozen = convert_variables_to_constants_v2(function)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(frozen.graph.as_graph_def().SerializeToString())
+    return frozen.inputs[0].name, frozen.outputs[0].name
+
+
+def save_saved_model(model, folder: Path) -> None:
+    model.export(str(folder), verbose=False)
+
+
+def reference_outputs(pb_path: Path, input_name: str, output_name: str, arrays: np.ndarray) -> np.ndarray:
+    """Run a frozen graph with TensorFlow, one sample at a time."""
+    tf, _ = _keras()
+    graph_def = tf.compat.v1.GraphDef()
+    graph_def.ParseFromString(Path(pb_path).read_bytes())
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.graph_util.import_graph_def(graph_def, name="")
+    with tf.compat.v1.Session(graph=graph) as session:
+        return np.concatenate([session.run(output_name, {input_name: a[None]}) for a in arrays])
+
+
+def tflite_outputs(path: Path, arrays: np.ndarray) -> np.ndarray:
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
+    interpreter.allocate_tensors()
+    inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    results = []
+    for array in arrays:
+        interpreter.set_tensor(inp["index"], array[None].astype(inp["dtype"]))
+        interpreter.invoke()
+        results.append(interpreter.get_tensor(out["index"]))
+    return np.concatenate(results)
