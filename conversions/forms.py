@@ -20,7 +20,7 @@ def suggested_name() -> str:
 
 
 class TaskForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=24)
+    name = forms.CharField(label=_("Name"))
     description = forms.CharField(label=_("Description"), max_length=100, required=False, widget=forms.Textarea(attrs={"rows": 2, "maxlength": 100}))
     template = forms.ModelChoiceField(
         label=_("Conversion template"), queryset=ConversionTemplate.objects.enabled(), to_field_name="slug", widget=forms.RadioSelect
@@ -88,7 +88,9 @@ class OptionsForm(forms.Form):
             if option["type"] == "choice":
                 field = forms.ChoiceField(choices=[(c, c) for c in option["choices"]], **common)
             elif option["type"] == "integer":
-                field = forms.IntegerField(min_value=option["min_value"], max_value=option["max_value"], **common)
+                # Bounds are hints here; the schema check gives the one message CLI and web share.
+                attrs.update(min=option["min_value"], max=option["max_value"])
+                field = forms.IntegerField(**common)
             else:
                 if option["pattern"]:
                     attrs["pattern"] = option["pattern"]

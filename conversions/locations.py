@@ -35,11 +35,11 @@ def check_path(path: str) -> str:
         raise LocationError(_('A path cannot contain \\ : * ? " | < > or control characters.'))
     if "//" in path:
         raise LocationError(_("A path cannot contain two slashes in a row."))
-    if path.startswith(("/", ".")):
-        raise LocationError(_("Give a folder relative to the data directory, without a leading / or ."))
     parts = PurePosixPath(path).parts
     if any(part in ("..", ".") for part in parts):
         raise LocationError(_("A path cannot contain . or .. segments."))
+    if path.startswith(("/", ".")):
+        raise LocationError(_("Give a folder relative to the data directory, without a leading / or ."))
     return "/".join(parts) + "/"
 
 

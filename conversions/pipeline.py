@@ -146,6 +146,7 @@ class Attempt:
         if event.get("event") == "log":
             self.log.add(event.get("message", ""), event.get("level", "info"))
         elif event.get("event") == "stage" and event.get("stage") in STAGES:
+            self.log.add(f"Stage: {event['stage']}")
             self.log.flush()
             if not self.task.set_stage(self.attempt, event["stage"], event.get("progress", STAGES[event["stage"]])):
                 self.stale = True

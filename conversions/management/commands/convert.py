@@ -4,6 +4,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from conversions.converters.base import STAGES
 from conversions.forms import OptionsForm, TaskForm, create_task, suggested_name
 from conversions.models import ConversionTask
 from templates_registry.models import ConversionTemplate
@@ -65,15 +66,15 @@ class Command(BaseCommand):
         return owner
 
     def _follow(self, task: ConversionTask, poll: float) -> None:
-        seen_stage, after = None, 0
+        after = 0
         while True:
             task.refresh_from_db()
             for line in task.log_lines.filter(seq__gt=after):
                 self.stderr.write(f"  {line.text}")
+                stage = line.text.removeprefix("Stage: ")
+                if stage in STAGES:
+                    self.stdout.write(f"{stage} {STAGES[stage]}%")
                 after = line.seq
-            if task.stage != seen_stage:
-                seen_stage = task.stage
-                self.stdout.write(f"{task.status} {task.stage} {task.progress}%")
             if not task.is_active:
                 break
             time.sleep(poll)

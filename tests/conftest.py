@@ -1,0 +1,108 @@
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from tests import modelkit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_for(predicate, *, timeout: float = 120, interval: float = 0.2, what: str = "the condition"):
+    """Poll `predicate` until it returns something truthy; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@pytest.fixture(autouse=True)
+def dirs(settings, tmp_path):
+    """A private data directory and work directory for every test."""
+    settings.DATA_DIR = tmp_path / "data"
+    settings.WORK_DIR = tmp_path / "work"
+    settings.DATA_DIR.mkdir()
+    return settings.DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def cnn_pb(tmp_path_factory) -> Path:
+    """A small Keras CNN (32x32x3 -> 10) frozen to model/cnn.pb; input `input:0`, output `Identity:0`."""
+    path = tmp_path_factory.mktemp("models") / "cnn.pb"
+    modelkit.freeze(modelkit.small_cnn(), path)
+    return path
+
+
+@pytest.fixture
+def cnn_folder(dirs, cnn_pb) -> str:
+    """models/cnn/ in the data directory, laid out for the ARM frozen-graph template."""
+    target = dirs / "models" / "cnn" / "model"
+    target.mkdir(parents=True)
+    shutil.copy(cnn_pb, target / "cnn.pb")
+    return "models/cnn/"
+
+
+CNN_OPTIONS = {"input_tensor_names": "input", "output_tensor_names": "Identity", "quantization_precision": "32bit"}
+
+
+@pytest.fixture
+def builtin_templates(db):
+    """The built-in templates, again: transactional tests flush what the data migration loaded."""
+    from templates_registry.builtin import load_builtin_templates
+    from templates_registry.models import ConversionTemplate
+
+    load_builtin_templates(ConversionTemplate)
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("alice", password="alice-pass-123")
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user("bob", password="bob-pass-123")
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_user("carol", password="carol-pass-123", is_staff=True)
+
+
+def worker_env(settings) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"sqlite:///{django_settings.DATABASES['default']['NAME']}",
+        DATA_DIR=str(settings.DATA_DIR),
+        WORK_DIR=str(settings.WORK_DIR),
+        DJANGO_SETTINGS_MODULE="console.settings",
+        HEARTBEAT_INTERVAL="1",
+    )
+    return env
+
+
+@pytest.fixture
+def worker(transactional_db, builtin_templates, settings, tmp_path):
+    """A real django-q2 worker process (`manage.py qcluster`) on the test database."""
+    log = (tmp_path / "worker.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=worker_env(settings), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    yield process
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)  # to the cluster only: it stops its own processes in order
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    log.close()

@@ -1,0 +1,87 @@
+"""End to end through a real django-q2 worker process and the real `convert` command."""
+
+import subprocess
+import sys
+
+import pytest
+from django.urls import reverse
+
+from conversions.models import ConversionTask
+from tests.conftest import CNN_OPTIONS, ROOT, wait_for, worker_env
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+S = ConversionTask.Status
+
+
+def ended(task_id):
+    task = ConversionTask.objects.get(pk=task_id)
+    return task if not task.is_active else None
+
+
+def test_a_task_created_in_the_console_is_converted_by_the_worker(client, user, cnn_folder, dirs, worker):
+    client.force_login(user)
+    form = {"name": "convert-web1", "template": "tensorflow-frozen-graph-to-tflite", "input_location": cnn_folder, "output_location": "out/web1/"}
+    form.update({f"opt-{k}": v for k, v in CNN_OPTIONS.items()})
+    assert client.post(reverse("conversions:create"), form).status_code == 302
+    task = ConversionTask.objects.get(name="convert-web1")
+    seen = set()
+
+    def done():
+        current = ConversionTask.objects.get(pk=task.pk)
+        seen.add(current.status)
+        return current if not current.is_active else None
+
+    task = wait_for(done, timeout=180, what="the worker to finish the task")
+    assert task.status == S.SUCCEEDED, task.error_message
+    assert S.RUNNING in seen or task.started is not None
+    for name in ("model/convert-web1.tflite", "model/config.json", "job_log.txt", "report.json"):
+        assert (dirs / "out/web1" / name).is_file(), name
+    assert task.worker and task.heartbeat is not None
+
+
+def test_the_worker_keeps_serving_after_a_bad_folder(client, user, cnn_folder, dirs, worker):
+    client.force_login(user)
+    (dirs / "models/nomodel").mkdir(parents=True)
+    base = {"template": "tensorflow-frozen-graph-to-tflite", **{f"opt-{k}": v for k, v in CNN_OPTIONS.items()}}
+    client.post(reverse("conversions:create"), {**base, "name": "bad", "input_location": "models/nomodel/", "output_location": "out/bad/"})
+    client.post(reverse("conversions:create"), {**base, "name": "good", "input_location": cnn_folder, "output_location": "out/good/"})
+    bad, good = ConversionTask.objects.get(name="bad"), ConversionTask.objects.get(name="good")
+    bad = wait_for(lambda: ended(bad.pk), timeout=180, what="the bad task to end")
+    good = wait_for(lambda: ended(good.pk), timeout=180, what="the good task to end")
+    assert bad.status == S.FAILED and "No model/ folder" in bad.error_message
+    assert good.status == S.SUCCEEDED, good.error_message
+    assert worker.poll() is None
+
+
+def run_convert(settings, *args):
+    command = [sys.executable, "manage.py", "convert", "--template", "tensorflow-frozen-graph-to-tflite", *args]
+    return subprocess.run(command, cwd=ROOT, env=worker_env(settings), capture_output=True, text=True, timeout=300)
+
+
+def test_convert_wait_exits_zero_with_the_files(settings, admin_user, cnn_folder, dirs, worker):
+    options = [f"--option={k}={v}" for k, v in CNN_OPTIONS.items()]
+    result = run_convert(settings, "--input", cnn_folder, "--output", "out/cli/", "--name", "cli-ok", "--wait", *options)
+    assert result.returncode == 0, result.stderr
+    task_id = int(result.stdout.splitlines()[0])
+    assert ConversionTask.objects.get(pk=task_id).status == S.SUCCEEDED
+    assert "succeeded: outputs in out/cli/" in result.stdout and "converting 25%" in result.stdout and "verifying 70%" in result.stdout
+    assert (dirs / "out/cli/model/cli-ok.tflite").is_file()
+
+
+def test_convert_wait_exits_non_zero_with_the_message(settings, admin_user, dirs, worker):
+    (dirs / "models/twice/model").mkdir(parents=True)
+    for name in ("a.pb", "b.pb"):
+        (dirs / "models/twice/model" / name).write_bytes(b"x")
+    options = [f"--option={k}={v}" for k, v in CNN_OPTIONS.items()]
+    result = run_convert(settings, "--input", "models/twice/", "--output", "out/twice/", "--wait", *options)
+    assert result.returncode == 1
+    assert "failed: The input folder does not have the expected layout" in result.stderr
+    assert "2 .pb files in model/" in result.stderr
+
+
+def test_convert_refuses_invalid_options_without_creating_a_task(settings, admin_user, cnn_folder, builtin_templates):
+    result = run_convert(settings, "--input", cnn_folder, "--output", "out/x/", "--option", "quantization_precision=4bit", "--option", "colour=red")
+    assert result.returncode == 1
+    assert "option input_tensor_names: This option is required." in result.stderr
+    assert "unknown options colour" in result.stderr
+    assert not ConversionTask.objects.exists()
