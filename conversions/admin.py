@@ -8,4 +8,15 @@ class ConversionTaskAdmin(admin.ModelAdmin):
     list_display = ("name", "owner", "template", "status", "stage", "created", "finished")
     list_filter = ("status", "template__chip", "template")
     search_fields = ("name", "owner__username")
-    readonly_fields = ("status", "stage", "progress", "attempt", "heartbeat", "worker", "started", "finished", "result", "error_message")
+    readonly_fields = (
+        "status",
+        "stage",
+        "progress",
+        "attempt",
+        "heartbeat",
+        "worker",
+        "started",
+        "finished",
+        "result",
+        "error_message",
+    )

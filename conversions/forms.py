@@ -16,14 +16,24 @@ DESCRIPTION_FORBIDDEN = set("&!\"'<>=")  # ModelArts.3057, with HiLens' quote
 
 def suggested_name() -> str:
     """`convert-xxxx` with a random four-character suffix, as the original pre-filled it."""
-    return "convert-" + "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(4))
+    return "convert-" + "".join(
+        secrets.choice(string.ascii_lowercase + string.digits) for _ in range(4)
+    )
 
 
 class TaskForm(forms.Form):
     name = forms.CharField(label=_("Name"))
-    description = forms.CharField(label=_("Description"), max_length=100, required=False, widget=forms.Textarea(attrs={"rows": 2, "maxlength": 100}))
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=100,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 100}),
+    )
     template = forms.ModelChoiceField(
-        label=_("Conversion template"), queryset=ConversionTemplate.objects.enabled(), to_field_name="slug", widget=forms.RadioSelect
+        label=_("Conversion template"),
+        queryset=ConversionTemplate.objects.enabled(),
+        to_field_name="slug",
+        widget=forms.RadioSelect,
     )
     input_location = forms.CharField(label=_("Conversion input path"), max_length=1024)
     output_location = forms.CharField(label=_("Conversion output path"), max_length=1024)
@@ -37,23 +47,31 @@ class TaskForm(forms.Form):
         name = self.cleaned_data["name"].strip()
         if not NAME_RE.match(name):
             raise forms.ValidationError(
-                _("Use 2 to 24 characters: lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit.")
+                _(
+                    "Use 2 to 24 characters: lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit."
+                )
             )
         if self.owner and ConversionTask.objects.filter(owner=self.owner, name=name).exists():
-            raise forms.ValidationError(_("You already have a task named %(name)s: choose another name.") % {"name": name})
+            raise forms.ValidationError(
+                _("You already have a task named %(name)s: choose another name.") % {"name": name}
+            )
         return name
 
     def clean_description(self) -> str:
         description = self.cleaned_data["description"].strip()
         bad = sorted(DESCRIPTION_FORBIDDEN.intersection(description))
         if bad:
-            raise forms.ValidationError(_("The description cannot contain %(chars)s.") % {"chars": " ".join(bad)})
+            raise forms.ValidationError(
+                _("The description cannot contain %(chars)s.") % {"chars": " ".join(bad)}
+            )
         return description
 
     def clean_input_location(self) -> str:
         location = self._location("input_location")
         if isinstance(location, locations.LocalLocation) and not location.is_folder():
-            raise forms.ValidationError(_("The folder %(path)s does not exist in the data directory.") % {"path": location})
+            raise forms.ValidationError(
+                _("The folder %(path)s does not exist in the data directory.") % {"path": location}
+            )
         return str(location)
 
     def clean_output_location(self) -> str:
@@ -68,7 +86,9 @@ class TaskForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("input_location") and data.get("input_location") == data.get("output_location"):
-            self.add_error("output_location", _("Choose an output folder other than the input folder."))
+            self.add_error(
+                "output_location", _("Choose an output folder other than the input folder.")
+            )
         return data
 
 
@@ -84,7 +104,9 @@ class OptionsForm(forms.Form):
             label = option["label_zh"] if zh else option["label_en"]
             help_text = option["help_zh"] if zh else option["help_en"]
             attrs = {}
-            common = dict(label=label, help_text=help_text, required=False, initial=option["default"])
+            common = dict(
+                label=label, help_text=help_text, required=False, initial=option["default"]
+            )
             if option["type"] == "choice":
                 field = forms.ChoiceField(choices=[(c, c) for c in option["choices"]], **common)
             elif option["type"] == "integer":

@@ -20,7 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # Only these variables reach the child: enough for Python, numpy and TensorFlow to run.
-ENV_ALLOWED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+ENV_ALLOWED = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "TZ",
+    "TMPDIR",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+)
 PR_SET_PDEATHSIG = 1
 KILL_GRACE_SECONDS = 5
 
@@ -43,7 +52,14 @@ class Outcome:
 def child_env(extra: dict | None = None) -> dict:
     env = {k: os.environ[k] for k in ENV_ALLOWED if k in os.environ}
     root = str(Path(__file__).resolve().parent.parent)
-    env.update({"PYTHONPATH": root, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "1", "CUDA_VISIBLE_DEVICES": ""})
+    env.update(
+        {
+            "PYTHONPATH": root,
+            "PYTHONUNBUFFERED": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "1",
+            "CUDA_VISIBLE_DEVICES": "",
+        }
+    )
     env.update(extra or {})
     return env
 
@@ -153,7 +169,11 @@ def _kill(process: subprocess.Popen) -> None:
 
 def _outcome(code: int, final: dict, stopped: str, limits: Limits) -> Outcome:
     if stopped == "timeout":
-        return Outcome(False, error=f"The conversion timed out after {limits.wall_seconds} s.", reason="timeout")
+        return Outcome(
+            False,
+            error=f"The conversion timed out after {limits.wall_seconds} s.",
+            reason="timeout",
+        )
     if stopped == "canceled":
         return Outcome(False, error="Canceled by the user.", reason="canceled")
     memory = f"The conversion exceeded the {_size(limits.memory_mb)} memory limit."
@@ -162,9 +182,18 @@ def _outcome(code: int, final: dict, stopped: str, limits: Limits) -> Outcome:
     if final.get("reason") == "memory":
         return Outcome(False, error=memory, reason="memory")
     if final.get("event") == "error":
-        return Outcome(False, result=final.get("result") or {}, error=final["message"], reason="refused" if code == 2 else "crash")
+        return Outcome(
+            False,
+            result=final.get("result") or {},
+            error=final["message"],
+            reason="refused" if code == 2 else "crash",
+        )
     if code == -signal.SIGXCPU:
-        return Outcome(False, error=f"The conversion used more than its {limits.cpu_seconds} s of CPU time.", reason="cpu")
+        return Outcome(
+            False,
+            error=f"The conversion used more than its {limits.cpu_seconds} s of CPU time.",
+            reason="cpu",
+        )
     if code in (-signal.SIGABRT, -signal.SIGSEGV, -signal.SIGKILL):
         return Outcome(
             False,
@@ -172,7 +201,11 @@ def _outcome(code: int, final: dict, stopped: str, limits: Limits) -> Outcome:
             f"{_size(limits.memory_mb)} memory limit. See job_log.txt for its last words.",
             reason="crash",
         )
-    return Outcome(False, error=f"The converter stopped with exit code {code} and no result. See job_log.txt.", reason="crash")
+    return Outcome(
+        False,
+        error=f"The converter stopped with exit code {code} and no result. See job_log.txt.",
+        reason="crash",
+    )
 
 
 def _size(megabytes: int) -> str:

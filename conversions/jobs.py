@@ -15,7 +15,12 @@ def enqueue(task: ConversionTask) -> None:
     """Deliver the task to a worker of its template's queue once the surrounding transaction commits."""
     queue = task.template.queue
     transaction.on_commit(
-        lambda: async_task("conversions.jobs.run_conversion", task.pk, cluster=queue, task_name=f"convert-{task.pk}")
+        lambda: async_task(
+            "conversions.jobs.run_conversion",
+            task.pk,
+            cluster=queue,
+            task_name=f"convert-{task.pk}",
+        )
     )
 
 

@@ -39,7 +39,9 @@ def check_path(path: str) -> str:
     if any(part in ("..", ".") for part in parts):
         raise LocationError(_("A path cannot contain . or .. segments."))
     if path.startswith(("/", ".")):
-        raise LocationError(_("Give a folder relative to the data directory, without a leading / or ."))
+        raise LocationError(
+            _("Give a folder relative to the data directory, without a leading / or .")
+        )
     return "/".join(parts) + "/"
 
 
@@ -60,7 +62,9 @@ class LocalLocation:
     def folder(self) -> Path:
         folder = (self.root / self.path).resolve()
         if folder != self.root and self.root not in folder.parents:
-            raise LocationError(_("The folder %(path)s leads outside the data directory.") % {"path": self.path})
+            raise LocationError(
+                _("The folder %(path)s leads outside the data directory.") % {"path": self.path}
+            )
         return folder
 
     def is_folder(self) -> bool:
@@ -73,11 +77,17 @@ class LocalLocation:
         """Copy the folder's files into `destination`; links are refused, not followed."""
         source = self.folder
         if not source.is_dir():
-            raise LocationError(_("The input folder %(path)s does not exist in the data directory.") % {"path": self.path})
+            raise LocationError(
+                _("The input folder %(path)s does not exist in the data directory.")
+                % {"path": self.path}
+            )
         for item in sorted(source.rglob("*")):
             relative = item.relative_to(source)
             if item.is_symlink():
-                raise LocationError(_("The input folder holds a link (%(name)s): links are not followed.") % {"name": relative})
+                raise LocationError(
+                    _("The input folder holds a link (%(name)s): links are not followed.")
+                    % {"name": relative}
+                )
             target = destination / relative
             if item.is_dir():
                 target.mkdir(parents=True, exist_ok=True)
@@ -125,8 +135,12 @@ def parse(location: str):
     text = (location or "").strip()
     if text.lower().startswith(OBJECT_SCHEMES):
         raise LocationError(
-            _("Object storage (obs:// and s3://) is not configured on this console yet: use a folder of the data directory.")
+            _(
+                "Object storage (obs:// and s3://) is not configured on this console yet: use a folder of the data directory."
+            )
         )
     if "://" in text:
-        raise LocationError(_("Use a folder of the data directory, or obs://bucket/prefix/ or s3://bucket/prefix/."))
+        raise LocationError(
+            _("Use a folder of the data directory, or obs://bucket/prefix/ or s3://bucket/prefix/.")
+        )
     return LocalLocation(check_path(text))

@@ -32,12 +32,16 @@ class ConversionTask(models.Model):
 
     name = models.CharField(_("name"), max_length=24)
     description = models.CharField(_("description"), max_length=100, blank=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversion_tasks")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversion_tasks"
+    )
     template = models.ForeignKey(ConversionTemplate, on_delete=models.PROTECT, related_name="tasks")
     input_location = models.CharField(_("input location"), max_length=1024)
     output_location = models.CharField(_("output location"), max_length=1024)
     options = models.JSONField(_("advanced options"), default=dict, blank=True)
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.INITIALIZING)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.INITIALIZING
+    )
     stage = models.CharField(_("stage"), max_length=16, default="queued")
     progress = models.PositiveSmallIntegerField(default=0)
     created = models.DateTimeField(_("created"), default=timezone.now)
@@ -53,7 +57,9 @@ class ConversionTask(models.Model):
 
     class Meta:
         ordering = ["-created", "-id"]
-        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="unique_task_name_per_owner")]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="unique_task_name_per_owner")
+        ]
         indexes = [models.Index(fields=["owner", "-created"]), models.Index(fields=["status"])]
 
     def __str__(self) -> str:
@@ -72,7 +78,9 @@ class ConversionTask(models.Model):
     def delete_refusal(self) -> str:
         """Why this task cannot be deleted now, or ''."""
         if self.is_active:
-            return _("Task %(name)s is %(status)s: wait until it ends or cancel it before deleting.") % {
+            return _(
+                "Task %(name)s is %(status)s: wait until it ends or cancel it before deleting."
+            ) % {
                 "name": self.name,
                 "status": self.get_status_display().lower(),
             }
@@ -90,7 +98,15 @@ class ConversionTask(models.Model):
     def claim(self, worker: str = "") -> uuid.UUID | None:
         """initializing -> running with a fresh attempt token; None when someone else has it."""
         attempt, now = uuid.uuid4(), timezone.now()
-        fields = dict(status=self.Status.RUNNING, attempt=attempt, started=now, heartbeat=now, worker=worker, stage="staging", progress=5)
+        fields = dict(
+            status=self.Status.RUNNING,
+            attempt=attempt,
+            started=now,
+            heartbeat=now,
+            worker=worker,
+            stage="staging",
+            progress=5,
+        )
         return attempt if self._update(Q(status=self.Status.INITIALIZING), **fields) else None
 
     def _current(self, attempt: uuid.UUID) -> Q:
@@ -100,32 +116,59 @@ class ConversionTask(models.Model):
         return self._update(self._current(attempt), heartbeat=timezone.now())
 
     def set_stage(self, attempt: uuid.UUID, stage: str, progress: int) -> bool:
-        return self._update(self._current(attempt), stage=stage, progress=progress, heartbeat=timezone.now())
+        return self._update(
+            self._current(attempt), stage=stage, progress=progress, heartbeat=timezone.now()
+        )
 
     def mark_succeeded(self, attempt: uuid.UUID, result: dict) -> bool:
         return self._update(
-            self._current(attempt), status=self.Status.SUCCEEDED, stage="done", progress=100, result=result, finished=timezone.now(), error_message=""
+            self._current(attempt),
+            status=self.Status.SUCCEEDED,
+            stage="done",
+            progress=100,
+            result=result,
+            finished=timezone.now(),
+            error_message="",
         )
 
-    def mark_failed(self, message: str, *, attempt: uuid.UUID | None = None, result: dict | None = None) -> bool:
+    def mark_failed(
+        self, message: str, *, attempt: uuid.UUID | None = None, result: dict | None = None
+    ) -> bool:
         """Record a failure; False when `attempt` is stale (or the task already ended) and nothing was written."""
         condition = self._current(attempt) if attempt else Q(status__in=self.ACTIVE)
-        return self._update(condition, status=self.Status.FAILED, error_message=message, result=result or {}, finished=timezone.now())
+        return self._update(
+            condition,
+            status=self.Status.FAILED,
+            error_message=message,
+            result=result or {},
+            finished=timezone.now(),
+        )
 
     def mark_canceled(self) -> bool:
-        return self._update(Q(status__in=self.ACTIVE), status=self.Status.CANCELED, finished=timezone.now(), error_message=str(_("Canceled by the user.")))
+        return self._update(
+            Q(status__in=self.ACTIVE),
+            status=self.Status.CANCELED,
+            finished=timezone.now(),
+            error_message=str(_("Canceled by the user.")),
+        )
 
-    def append_log(self, entries: list[tuple[str, str]], *, attempt: uuid.UUID | None = None) -> bool:
+    def append_log(
+        self, entries: list[tuple[str, str]], *, attempt: uuid.UUID | None = None
+    ) -> bool:
         """Append (level, text) lines; refused when `attempt` is no longer the current one."""
         if not entries:
             return True
         with transaction.atomic():
-            if attempt and not ConversionTask.objects.filter(self._current(attempt), pk=self.pk).exists():
+            if (
+                attempt
+                and not ConversionTask.objects.filter(self._current(attempt), pk=self.pk).exists()
+            ):
                 return False
             start = (self.log_lines.aggregate(last=Max("seq"))["last"] or 0) + 1
             now = timezone.now()
             TaskLogLine.objects.bulk_create(
-                TaskLogLine(task=self, seq=start + i, at=now, level=level, text=text[:4000]) for i, (level, text) in enumerate(entries)
+                TaskLogLine(task=self, seq=start + i, at=now, level=level, text=text[:4000])
+                for i, (level, text) in enumerate(entries)
             )
         return True
 

@@ -76,11 +76,15 @@ class Attempt:
         try:
             self._run()
         except StaleAttempt:
-            logger.warning("task %s: attempt %s is stale; stopped without writing", self.task.pk, self.attempt)
+            logger.warning(
+                "task %s: attempt %s is stale; stopped without writing", self.task.pk, self.attempt
+            )
         except Exception:  # a bug of ours must still end the task, never leave it running
             logger.exception("task %s failed in the worker", self.task.pk)
             self.log.add("The worker failed unexpectedly; see the worker's log.", "error")
-            self._finish_failed("The worker failed unexpectedly while converting. See job_log.txt and the worker's log.")
+            self._finish_failed(
+                "The worker failed unexpectedly while converting. See job_log.txt and the worker's log."
+            )
         finally:
             self.stop_beating.set()
             heart.join(timeout=5)
@@ -102,7 +106,9 @@ class Attempt:
 
     def _run(self) -> None:
         task, template = self.task, self.task.template
-        self.log.add(f"Task {task.name}: template {template.slug}, input {task.input_location}, output {task.output_location}")
+        self.log.add(
+            f"Task {task.name}: template {template.slug}, input {task.input_location}, output {task.output_location}"
+        )
         self.log.add(f"Advanced options: {json.dumps(task.options, sort_keys=True)}")
         input_dir, output_dir = self.workdir / "input", self.workdir / "output"
         output_dir.mkdir(parents=True)
@@ -130,14 +136,24 @@ class Attempt:
         )
         job_path = self.workdir / "job.json"
         job.dump(job_path)
-        outcome = run_child(job_path, self._limits(), self._on_event, lambda line: self.log.add(line, "tool"), should_stop=self._should_stop)
+        outcome = run_child(
+            job_path,
+            self._limits(),
+            self._on_event,
+            lambda line: self.log.add(line, "tool"),
+            should_stop=self._should_stop,
+        )
         self.log.flush()
         if outcome.reason == "canceled" or self.stale or self.log.stale:
             raise StaleAttempt()
         self._conclude(outcome, target, output_dir)
 
     def _limits(self) -> Limits:
-        return Limits(settings.CONVERSION_TIMEOUT, settings.CONVERSION_CPU_SECONDS, settings.CONVERSION_MEMORY_MB)
+        return Limits(
+            settings.CONVERSION_TIMEOUT,
+            settings.CONVERSION_CPU_SECONDS,
+            settings.CONVERSION_MEMORY_MB,
+        )
 
     def _should_stop(self) -> bool:
         return self.stale or self.log.stale
@@ -148,7 +164,9 @@ class Attempt:
         elif event.get("event") == "stage" and event.get("stage") in STAGES:
             self.log.add(f"Stage: {event['stage']}")
             self.log.flush()
-            if not self.task.set_stage(self.attempt, event["stage"], event.get("progress", STAGES[event["stage"]])):
+            if not self.task.set_stage(
+                self.attempt, event["stage"], event.get("progress", STAGES[event["stage"]])
+            ):
                 self.stale = True
 
     def _conclude(self, outcome: Outcome, target, output_dir: Path) -> None:
@@ -170,11 +188,23 @@ class Attempt:
 
     def _task_summary(self) -> dict:
         task = self.task
-        return {"id": task.pk, "name": task.name, "template": task.template.slug, "options": task.options}
+        return {
+            "id": task.pk,
+            "name": task.name,
+            "template": task.template.slug,
+            "options": task.options,
+        }
 
-    def _fail_and_publish(self, message: str, result: dict | None, output_dir: Path, target=None) -> None:
+    def _fail_and_publish(
+        self, message: str, result: dict | None, output_dir: Path, target=None
+    ) -> None:
         self.log.add(message, "error")
-        report = {**(result or {}), "status": "failed", "error": message, "task": self._task_summary()}
+        report = {
+            **(result or {}),
+            "status": "failed",
+            "error": message,
+            "task": self._task_summary(),
+        }
         try:
             target = target or locations.parse(self.task.output_location)
             self._publish(target, output_dir, report)
@@ -191,7 +221,11 @@ class Attempt:
         """Artifacts first, then job_log.txt, then report.json: a reader that finds report.json finds everything."""
         if self.stale or self.log.stale:
             raise StaleAttempt()
-        files = [(p, str(p.relative_to(output_dir))) for p in sorted(output_dir.rglob("*")) if p.is_file()]
+        files = [
+            (p, str(p.relative_to(output_dir)))
+            for p in sorted(output_dir.rglob("*"))
+            if p.is_file()
+        ]
         report["artifacts_published"] = [name for _, name in files] + ["job_log.txt"]
         self.log.add(f"Publish {len(files)} files to {self.task.output_location}")
         self.log.flush()

@@ -30,7 +30,11 @@ def index(request: HttpRequest) -> HttpResponse:
     if q:
         tasks = tasks.filter(name__icontains=q)
     page = Paginator(tasks, 20).get_page(request.GET.get("page"))
-    return render(request, "conversions/index.html", {"page": page, "status": status, "q": q, "statuses": ConversionTask.Status.choices})
+    return render(
+        request,
+        "conversions/index.html",
+        {"page": page, "status": status, "q": q, "statuses": ConversionTask.Status.choices},
+    )
 
 
 @login_required
@@ -40,7 +44,9 @@ def row(request: HttpRequest, task_id: int) -> HttpResponse:
 
 
 def _template_filters(request: HttpRequest) -> dict:
-    return {key: request.GET.get(key, "").strip() for key in ("chip", "framework", "model_format", "q")}
+    return {
+        key: request.GET.get(key, "").strip() for key in ("chip", "framework", "model_format", "q")
+    }
 
 
 @login_required
@@ -60,7 +66,10 @@ def create(request: HttpRequest) -> HttpResponse:
         initial = {"name": suggested_name(), "template": chosen_slug}
         initial.update(_similar(request))
         form = TaskForm(initial=initial, owner=request.user)
-        chosen = chosen or ConversionTemplate.objects.enabled().filter(slug=initial.get("template")).first()
+        chosen = (
+            chosen
+            or ConversionTemplate.objects.enabled().filter(slug=initial.get("template")).first()
+        )
         options_form = OptionsForm(chosen, initial=initial.get("options", {})) if chosen else None
     context = {
         "form": form,
@@ -101,7 +110,12 @@ def _similar(request: HttpRequest) -> dict:
 def detail(request: HttpRequest, task_id: int) -> HttpResponse:
     task = get_object_or_404(_tasks(request), pk=task_id)
     lines = list(task.log_lines.all()[:LOG_PAGE])
-    context = {"task": task, "lines": lines, "after": lines[-1].seq if lines else 0, "artifacts": _artifacts(task)}
+    context = {
+        "task": task,
+        "lines": lines,
+        "after": lines[-1].seq if lines else 0,
+        "artifacts": _artifacts(task),
+    }
     template_name = "conversions/detail.html"
     if request.htmx:
         template_name += "#status"
@@ -115,7 +129,12 @@ def log(request: HttpRequest, task_id: int) -> HttpResponse:
     after = request.GET.get("after", "0")
     after = int(after) if after.isdigit() else 0
     lines = list(task.log_lines.filter(seq__gt=after)[:LOG_PAGE])
-    context = {"task": task, "lines": lines, "after": lines[-1].seq if lines else after, "append": True}
+    context = {
+        "task": task,
+        "lines": lines,
+        "after": lines[-1].seq if lines else after,
+        "append": True,
+    }
     return render(request, "conversions/detail.html#log-tail", context)
 
 
@@ -142,7 +161,9 @@ def artifact(request: HttpRequest, task_id: int, name: str) -> FileResponse:
         raise Http404(_("No such artifact."))
     handle = locations.parse(task.output_location).open_file(name)
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return FileResponse(handle, as_attachment=True, filename=name.rsplit("/", 1)[-1], content_type=content_type)
+    return FileResponse(
+        handle, as_attachment=True, filename=name.rsplit("/", 1)[-1], content_type=content_type
+    )
 
 
 @login_required
@@ -156,7 +177,11 @@ def delete(request: HttpRequest, task_id: int) -> HttpResponse:
         task.delete()
         messages.success(request, _("Task %(name)s deleted.") % {"name": task.name})
         return redirect("conversions:index")
-    return render(request, "conversions/delete.html", {"deletable": [] if refusal else [task], "refused": [(task, refusal)] if refusal else []})
+    return render(
+        request,
+        "conversions/delete.html",
+        {"deletable": [] if refusal else [task], "refused": [(task, refusal)] if refusal else []},
+    )
 
 
 @login_required
@@ -172,14 +197,20 @@ def batch_delete(request: HttpRequest) -> HttpResponse:
         return redirect("conversions:index")
     if request.POST.get("confirm"):
         # Re-check in the database: a task may have started since the confirmation was shown.
-        doomed = ConversionTask.objects.filter(pk__in=[t.pk for t in deletable]).exclude(status__in=ConversionTask.ACTIVE)
+        doomed = ConversionTask.objects.filter(pk__in=[t.pk for t in deletable]).exclude(
+            status__in=ConversionTask.ACTIVE
+        )
         count = doomed.count()
         doomed.delete()
         messages.success(request, _("%(count)d tasks deleted.") % {"count": count})
-        for task, reason in refused:
+        for _task, reason in refused:
             messages.error(request, reason)
         return redirect("conversions:index")
-    return render(request, "conversions/delete.html", {"deletable": deletable, "refused": refused, "batch": True})
+    return render(
+        request,
+        "conversions/delete.html",
+        {"deletable": deletable, "refused": refused, "batch": True},
+    )
 
 
 @login_required
@@ -195,5 +226,12 @@ def browse(request: HttpRequest) -> HttpResponse:
     except locations.LocationError as exc:
         error = str(exc)
     parent = "/".join(path.rstrip("/").split("/")[:-1])
-    context = {"path": path.rstrip("/") + "/" if path else "", "parent": parent + "/" if parent else "", "folders": folders, "files": files, "error": error, "field": field}
+    context = {
+        "path": path.rstrip("/") + "/" if path else "",
+        "parent": parent + "/" if parent else "",
+        "folders": folders,
+        "files": files,
+        "error": error,
+        "field": field,
+    }
     return render(request, "conversions/browse.html", context)

@@ -9,14 +9,44 @@ from templates_registry.models import ConversionTemplate
 class TemplateAdminForm(forms.ModelForm):
     class Meta:
         model = ConversionTemplate
-        fields = "__all__"
-        widgets = {"option_schema": forms.Textarea(attrs={"rows": 24, "cols": 100, "style": "font-family: monospace"})}
+        fields = [
+            "slug",
+            "name_en",
+            "name_zh",
+            "description_en",
+            "description_zh",
+            "chip",
+            "framework",
+            "model_format",
+            "output_format",
+            "converter",
+            "queue",
+            "option_schema",
+            "enabled",
+            "position",
+        ]
+        widgets = {
+            "option_schema": forms.Textarea(
+                attrs={"rows": 24, "cols": 100, "style": "font-family: monospace"}
+            )
+        }
 
 
 @admin.register(ConversionTemplate)
 class ConversionTemplateAdmin(admin.ModelAdmin):
     form = TemplateAdminForm
-    list_display = ("slug", "name_en", "name_zh", "chip", "framework", "model_format", "converter", "queue", "enabled", "builtin")
+    list_display = (
+        "slug",
+        "name_en",
+        "name_zh",
+        "chip",
+        "framework",
+        "model_format",
+        "converter",
+        "queue",
+        "enabled",
+        "builtin",
+    )
     list_filter = ("enabled", "chip", "framework", "model_format", "converter", "builtin")
     list_editable = ("enabled",)
     search_fields = ("slug", "name_en", "name_zh", "description_en")
@@ -25,11 +55,15 @@ class ConversionTemplateAdmin(admin.ModelAdmin):
 
     @admin.action(description="Enable the selected templates")
     def enable(self, request, queryset):
-        self.message_user(request, f"{queryset.update(enabled=True)} templates enabled.", messages.SUCCESS)
+        self.message_user(
+            request, f"{queryset.update(enabled=True)} templates enabled.", messages.SUCCESS
+        )
 
     @admin.action(description="Disable the selected templates")
     def disable(self, request, queryset):
-        self.message_user(request, f"{queryset.update(enabled=False)} templates disabled.", messages.SUCCESS)
+        self.message_user(
+            request, f"{queryset.update(enabled=False)} templates disabled.", messages.SUCCESS
+        )
 
     def get_changeform_initial_data(self, request):
         return {"option_schema": json.dumps([])}

@@ -2,7 +2,18 @@
 
 from templates_registry.catalogue import BUILTIN_TEMPLATES
 
-FIELDS = ("name_en", "name_zh", "description_en", "description_zh", "chip", "framework", "model_format", "output_format", "converter", "queue")
+FIELDS = (
+    "name_en",
+    "name_zh",
+    "description_en",
+    "description_zh",
+    "chip",
+    "framework",
+    "model_format",
+    "output_format",
+    "converter",
+    "queue",
+)
 
 
 def load_builtin_templates(model, *, overwrite: bool = False) -> tuple[int, int]:

@@ -388,7 +388,12 @@ def _soc_version():
 
 
 def _group_a(target):
-    return [_input_tensor_names(), _output_tensor_names(), _quantization_precision(target), _batch_size()]
+    return [
+        _input_tensor_names(),
+        _output_tensor_names(),
+        _quantization_precision(target),
+        _batch_size(),
+    ]
 
 
 def _group_b(target):
@@ -410,7 +415,9 @@ def _group_d(input_format_default="NHWC", l2dynamic=False):
     return options
 
 
-def _template(slug, name_en, name_zh, description_en, description_zh, chip, framework, model_format, options):
+def _template(
+    slug, name_en, name_zh, description_en, description_zh, chip, framework, model_format, options
+):
     output_format, converter = {
         "ascend": ("om", "ascend"),
         "arm": ("tflite", "tflite"),
@@ -438,7 +445,9 @@ _IN_FROZEN_ARM_ZH = "model/ 目录（仅含一个 frozen_graph .pb 文件）和 
 _IN_SAVED_ARM_EN = "a model/ folder holding saved_model.pb and variables/ plus a calibration_data/ folder of pre-processed .npy inputs"
 _IN_SAVED_ARM_ZH = "model/ 目录（含 saved_model.pb 和 variables/）和 calibration_data/ 目录（预处理好的 .npy 输入数据）"
 _IN_FROZEN_ASC_EN = "a folder with one frozen_graph .pb, an optional insert_op_conf.cfg and an optional plugin/ folder of custom operators"
-_IN_FROZEN_ASC_ZH = "一个 frozen_graph .pb 文件，可选 insert_op_conf.cfg 和可选的自定义算子目录 plugin/"
+_IN_FROZEN_ASC_ZH = (
+    "一个 frozen_graph .pb 文件，可选 insert_op_conf.cfg 和可选的自定义算子目录 plugin/"
+)
 _IN_SAVED_ASC_EN = (
     "a folder with saved_model.pb and variables/ (variables.index, variables.data-*), "
     "an optional insert_op_conf.cfg and an optional plugin/ folder of custom operators"
@@ -662,7 +671,9 @@ def _check_option(slug, opt):
         assert opt["choices"], f"{where}: choice option without choices"
         assert all(isinstance(c, str) for c in opt["choices"]), f"{where}: choices must be strings"
         assert len(set(opt["choices"])) == len(opt["choices"]), f"{where}: duplicate choices"
-        assert default is None or default in opt["choices"], f"{where}: default {default!r} not a choice"
+        assert default is None or default in opt["choices"], (
+            f"{where}: default {default!r} not a choice"
+        )
     else:
         assert opt["choices"] == [], f"{where}: choices only for choice options"
 
@@ -673,11 +684,15 @@ def _check_option(slug, opt):
         assert hi is None or isinstance(hi, int), where
         assert lo is None or hi is None or lo <= hi, f"{where}: min > max"
         if default is not None:
-            assert isinstance(default, int) and not isinstance(default, bool), f"{where}: default not int"
+            assert isinstance(default, int) and not isinstance(default, bool), (
+                f"{where}: default not int"
+            )
             assert lo is None or default >= lo, f"{where}: default below min"
             assert hi is None or default <= hi, f"{where}: default above max"
     else:
-        assert opt["min_value"] is None and opt["max_value"] is None, f"{where}: min/max only for integers"
+        assert opt["min_value"] is None and opt["max_value"] is None, (
+            f"{where}: min/max only for integers"
+        )
 
     if opt["type"] == "string":
         ml = opt["max_length"]

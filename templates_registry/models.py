@@ -91,7 +91,9 @@ class ConversionTemplate(models.Model):
             raise ValidationError({"option_schema": errors})
         if self.converter not in CONVERTERS:
             known = ", ".join(sorted(CONVERTERS))
-            raise ValidationError({"converter": f"Unknown converter '{self.converter}'. Known: {known}."})
+            raise ValidationError(
+                {"converter": f"Unknown converter '{self.converter}'. Known: {known}."}
+            )
 
     def clean_options(self, given: dict) -> tuple[dict, dict]:
         """(options with defaults applied, errors by option key) for user-given values."""

@@ -52,7 +52,9 @@ def schema_errors(schema: Any) -> list[str]:
         if missing:
             continue
         for field, kind in OPTION_FIELDS.items():
-            if not isinstance(option[field], kind) or isinstance(option[field], bool) != (kind is bool):
+            if not isinstance(option[field], kind) or isinstance(option[field], bool) != (
+                kind is bool
+            ):
                 errors.append(f"{where}: '{field}' has the wrong type.")
         if errors and errors[-1].startswith(where):
             continue
@@ -112,7 +114,9 @@ def value_error(option: dict, value: Any) -> str | None:
     return None
 
 
-def clean_options(schema: list[dict], given: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def clean_options(
+    schema: list[dict], given: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Apply defaults and check every value; returns (options, errors by key).
 
     Unknown keys are errors: a typo in a script must not be silently ignored.

@@ -14,7 +14,9 @@ from tests import modelkit
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def wait_for(predicate, *, timeout: float = 120, interval: float = 0.2, what: str = "the condition"):
+def wait_for(
+    predicate, *, timeout: float = 120, interval: float = 0.2, what: str = "the condition"
+):
     """Poll `predicate` until it returns something truthy; fail with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -51,7 +53,11 @@ def cnn_folder(dirs, cnn_pb) -> str:
     return "models/cnn/"
 
 
-CNN_OPTIONS = {"input_tensor_names": "input", "output_tensor_names": "Identity", "quantization_precision": "32bit"}
+CNN_OPTIONS = {
+    "input_tensor_names": "input",
+    "output_tensor_names": "Identity",
+    "quantization_precision": "32bit",
+}
 
 
 @pytest.fixture
@@ -95,11 +101,18 @@ def worker(transactional_db, builtin_templates, settings, tmp_path):
     """A real django-q2 worker process (`manage.py qcluster`) on the test database."""
     log = (tmp_path / "worker.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=worker_env(settings), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env=worker_env(settings),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     yield process
     if process.poll() is None:
-        process.send_signal(signal.SIGTERM)  # to the cluster only: it stops its own processes in order
+        process.send_signal(
+            signal.SIGTERM
+        )  # to the cluster only: it stops its own processes in order
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -52,7 +52,9 @@ def save_saved_model(model, folder: Path) -> None:
     model.export(str(folder), verbose=False)
 
 
-def reference_outputs(pb_path: Path, input_name: str, output_name: str, arrays: np.ndarray) -> np.ndarray:
+def reference_outputs(
+    pb_path: Path, input_name: str, output_name: str, arrays: np.ndarray
+) -> np.ndarray:
     """Run a frozen graph with TensorFlow, one sample at a time."""
     tf, _ = _keras()
     graph_def = tf.compat.v1.GraphDef()

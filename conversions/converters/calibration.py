@@ -33,16 +33,22 @@ def _read(path: Path) -> np.ndarray:
     try:
         return np.load(path, allow_pickle=False)
     except ValueError as exc:
-        raise ConversionError(f"calibration_data/{path.name} cannot be read as a numeric array ({exc}).") from None
+        raise ConversionError(
+            f"calibration_data/{path.name} cannot be read as a numeric array ({exc})."
+        ) from None
     except OSError as exc:
-        raise ConversionError(f"calibration_data/{path.name} is not a valid .npy file ({exc}).") from None
+        raise ConversionError(
+            f"calibration_data/{path.name} is not a valid .npy file ({exc})."
+        ) from None
 
 
 def _as_stack(path: Path, array: np.ndarray, spec) -> np.ndarray:
     want = spec.shape
     if array.ndim == len(want) - 1:
         array = array[np.newaxis]
-    fits = array.ndim == len(want) and all(d is None or a == d for a, d in zip(array.shape[1:], want[1:], strict=True))
+    fits = array.ndim == len(want) and all(
+        d is None or a == d for a, d in zip(array.shape[1:], want[1:], strict=True)
+    )
     if not fits or array.shape[0] == 0:
         raise ConversionError(
             f"calibration_data/{path.name} has shape {list(array.shape)} but input {spec.op} takes "
@@ -65,7 +71,9 @@ def load(paths: list[Path], inputs) -> list[list[np.ndarray]]:
         stacks = [np.concatenate([_as_stack(p, _read(p), inputs[0]) for p in paths])]
     else:
         by_name = {p.stem: p for p in paths}
-        absent = [s.op for s in inputs if s.op.replace("/", "_") not in by_name and s.op not in by_name]
+        absent = [
+            s.op for s in inputs if s.op.replace("/", "_") not in by_name and s.op not in by_name
+        ]
         if absent:
             raise ConversionError(
                 "The model has several inputs: calibration_data must hold one .npy per input, named after "
@@ -77,6 +85,8 @@ def load(paths: list[Path], inputs) -> list[list[np.ndarray]]:
             stacks.append(_as_stack(path, _read(path), spec))
         counts = {len(s) for s in stacks}
         if len(counts) > 1:
-            raise ConversionError(f"The calibration files hold different numbers of samples ({sorted(counts)}).")
+            raise ConversionError(
+                f"The calibration files hold different numbers of samples ({sorted(counts)})."
+            )
     count = min(len(stacks[0]), MAX_SAMPLES)
     return [[stack[i : i + 1] for stack in stacks] for i in range(count)]

@@ -13,7 +13,9 @@ from conversions.converters.base import ConversionError
 class LayoutError(ConversionError):
     def __init__(self, problems: list[str]):
         self.problems = problems
-        super().__init__("The input folder does not have the expected layout:\n- " + "\n- ".join(problems))
+        super().__init__(
+            "The input folder does not have the expected layout:\n- " + "\n- ".join(problems)
+        )
 
 
 @dataclass
@@ -36,7 +38,9 @@ def _names(paths: list[Path], root: Path) -> str:
     return ", ".join(str(p.relative_to(root)) for p in paths)
 
 
-def _exactly_one(folder: Path, suffix: str, root: Path, problems: list[str], what: str) -> Path | None:
+def _exactly_one(
+    folder: Path, suffix: str, root: Path, problems: list[str], what: str
+) -> Path | None:
     found = _files(folder, suffix)
     where = f"{folder.relative_to(root)}/" if folder != root else "the input folder"
     if not found:
@@ -51,7 +55,9 @@ def _exactly_one(folder: Path, suffix: str, root: Path, problems: list[str], wha
 def _check_saved_model(folder: Path, root: Path, problems: list[str]) -> None:
     where = f"{folder.relative_to(root)}/" if folder != root else ""
     if not (folder / "saved_model.pb").is_file():
-        problems.append(f"No {where}saved_model.pb: a SavedModel folder holds saved_model.pb and variables/.")
+        problems.append(
+            f"No {where}saved_model.pb: a SavedModel folder holds saved_model.pb and variables/."
+        )
     variables = folder / "variables"
     if not variables.is_dir():
         problems.append(f"No {where}variables/ folder: export the SavedModel with its variables.")
@@ -71,7 +77,9 @@ def _calibration(root: Path, problems: list[str]) -> list[Path]:
         return []
     arrays = _files(folder, ".npy")
     if not arrays:
-        problems.append("calibration_data/ holds no .npy file: add pre-processed model inputs saved with numpy.save.")
+        problems.append(
+            "calibration_data/ holds no .npy file: add pre-processed model inputs saved with numpy.save."
+        )
     return arrays
 
 
@@ -88,7 +96,9 @@ def check_layout(root: Path, chip: str, model_format: str) -> Layout:
     """Check `root` against the rules for `chip` and `model_format`; raise LayoutError listing every problem."""
     root = Path(root)
     if not root.is_dir():
-        raise LayoutError([f"The input folder {root.name or root} does not exist or is not a folder."])
+        raise LayoutError(
+            [f"The input folder {root.name or root} does not exist or is not a folder."]
+        )
     problems: list[str] = []
     layout = Layout(root=root, model=root)
     if chip in ("arm", "gpu"):
@@ -98,18 +108,24 @@ def check_layout(root: Path, chip: str, model_format: str) -> Layout:
                 "No model/ folder: put the model in a folder named exactly 'model' inside the input folder."
             )
         elif model_format == "frozen_graph":
-            layout.model = _exactly_one(model_dir, ".pb", root, problems, "frozen graph") or model_dir
+            layout.model = (
+                _exactly_one(model_dir, ".pb", root, problems, "frozen graph") or model_dir
+            )
         elif model_format == "saved_model":
             _check_saved_model(model_dir, root, problems)
             layout.model = model_dir
         elif model_format == "onnx":
-            layout.model = _exactly_one(model_dir, ".onnx", root, problems, "ONNX model") or model_dir
+            layout.model = (
+                _exactly_one(model_dir, ".onnx", root, problems, "ONNX model") or model_dir
+            )
         else:
             problems.append(f"Model format {model_format} cannot be converted for {chip}.")
         layout.calibration = _calibration(root, problems)
     elif chip == "ascend":
         if model_format == "caffemodel":
-            layout.model = _exactly_one(root, ".prototxt", root, problems, "network definition") or root
+            layout.model = (
+                _exactly_one(root, ".prototxt", root, problems, "network definition") or root
+            )
             layout.weights = _exactly_one(root, ".caffemodel", root, problems, "weights file")
         elif model_format == "frozen_graph":
             layout.model = _exactly_one(root, ".pb", root, problems, "frozen graph") or root

@@ -26,7 +26,9 @@ def read_saved_model(folder: Path):
     try:
         proto.ParseFromString((Path(folder) / "saved_model.pb").read_bytes())
     except DecodeError as exc:
-        raise ConversionError(f"saved_model.pb is truncated or corrupt ({exc}): export the SavedModel again.") from None
+        raise ConversionError(
+            f"saved_model.pb is truncated or corrupt ({exc}): export the SavedModel again."
+        ) from None
     if not proto.meta_graphs:
         raise ConversionError("saved_model.pb holds no MetaGraph: it is not a SavedModel.")
     return proto
@@ -40,19 +42,27 @@ def choose(proto, signature: str | None, tag: str | None) -> tuple[list[str], st
         matches = [i for i, tags in enumerate(tag_sets) if sorted(tags) == wanted]
         if not matches:
             shown = "; ".join(",".join(tags) for tags in tag_sets)
-            raise ConversionError(f"The SavedModel has no MetaGraph tagged {tag}. Its tag sets: {shown}.")
+            raise ConversionError(
+                f"The SavedModel has no MetaGraph tagged {tag}. Its tag sets: {shown}."
+            )
         index = matches[0]
     else:
         index = 0
     names = [k for k in proto.meta_graphs[index].signature_def if not k.startswith("__")]
     if not names:
-        raise ConversionError("The SavedModel has no signature to convert: export it with a serving signature.")
+        raise ConversionError(
+            "The SavedModel has no signature to convert: export it with a serving signature."
+        )
     if signature and signature not in names:
-        raise ConversionError(f"The SavedModel has no signature {signature}. Its signatures: {', '.join(names)}.")
+        raise ConversionError(
+            f"The SavedModel has no signature {signature}. Its signatures: {', '.join(names)}."
+        )
     return tag_sets[index], signature or names[0]
 
 
-def freeze_saved_model(folder: Path, signature: str | None, tag: str | None, events: Events) -> Frozen:
+def freeze_saved_model(
+    folder: Path, signature: str | None, tag: str | None, events: Events
+) -> Frozen:
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
@@ -63,13 +73,19 @@ def freeze_saved_model(folder: Path, signature: str | None, tag: str | None, eve
     try:
         loaded = tf.saved_model.load(str(folder), tags=tags)
     except Exception as exc:  # TF raises several types for a damaged SavedModel
-        raise ConversionError(f"The SavedModel cannot be loaded: {str(exc).strip()[-800:]}") from None
+        raise ConversionError(
+            f"The SavedModel cannot be loaded: {str(exc).strip()[-800:]}"
+        ) from None
     function = loaded.signatures[signature]
     frozen = convert_variables_to_constants_v2(function)  # `loaded` must stay alive until here
     graph_def = frozen.graph.as_graph_def()
     check_graph_def(graph_def, "the frozen SavedModel")
     inputs = [
-        TensorSpec(t.name, t.shape.as_list() if t.shape.rank is not None else [], t.dtype.as_numpy_dtype.__name__)
+        TensorSpec(
+            t.name,
+            t.shape.as_list() if t.shape.rank is not None else [],
+            t.dtype.as_numpy_dtype.__name__,
+        )
         for t in frozen.inputs
         if t.dtype != tf.resource
     ]

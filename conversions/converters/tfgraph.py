@@ -122,7 +122,9 @@ def resolve_names(graph_def, text: str, what: str, candidates: list[str]) -> lis
     """Check that every tensor named in `text` exists; the message lists the real candidates."""
     names = parse_tensor_names(text)
     if not names:
-        raise ConversionError(f"Give the {what} tensor names, e.g. {':'.join(c.split(':')[0] for c in candidates[:2])}.")
+        raise ConversionError(
+            f"Give the {what} tensor names, e.g. {':'.join(c.split(':')[0] for c in candidates[:2])}."
+        )
     nodes = {n.name for n in graph_def.node}
     unknown = [n for n in names if n.rsplit(":", 1)[0] not in nodes]
     if unknown:

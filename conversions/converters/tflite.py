@@ -35,21 +35,30 @@ class TFLiteConverter(Converter):
 
         precision = job.options.get("quantization_precision", "32bit")
         if precision not in PRECISIONS:
-            raise ConversionError(f"Unknown quantization precision {precision}: use one of {', '.join(PRECISIONS)}.")
+            raise ConversionError(
+                f"Unknown quantization precision {precision}: use one of {', '.join(PRECISIONS)}."
+            )
         events.stage("checking")
         layout = check_layout(job.input_path, job.chip, job.model_format)
-        events.log(f"Start converting {layout.model.relative_to(layout.root)} to TFLite ({precision})")
+        events.log(
+            f"Start converting {layout.model.relative_to(layout.root)} to TFLite ({precision})"
+        )
 
         if job.model_format == "saved_model":
             events.log("Freeze the SavedModel before conversion")
-            frozen = freeze_saved_model(layout.model, job.options.get("signature"), job.options.get("tag"), events)
+            frozen = freeze_saved_model(
+                layout.model, job.options.get("signature"), job.options.get("tag"), events
+            )
             graph_def, inputs, outputs = frozen.graph_def, frozen.inputs, frozen.outputs
         else:
             graph_def = tfgraph.read_frozen_graph(layout.model)
             check_graph_def(graph_def, layout.model.name)
             inputs = self._inputs(graph_def, job.options.get("input_tensor_names", ""))
             outputs = tfgraph.resolve_names(
-                graph_def, job.options.get("output_tensor_names", ""), "output", tfgraph.graph_outputs(graph_def)
+                graph_def,
+                job.options.get("output_tensor_names", ""),
+                "output",
+                tfgraph.graph_outputs(graph_def),
             )
         events.log("Get inputs: " + ", ".join(f"{s.name} {s.shape} {s.dtype}" for s in inputs))
         events.log("Get outputs: " + ", ".join(outputs))
@@ -84,7 +93,9 @@ class TFLiteConverter(Converter):
         except Exception as exc:  # the converter raises many types; its message is what helps
             raise ConversionError(_explain_convert_error(exc)) from None
         conversion_seconds = time.monotonic() - started
-        events.log(f"Model converted: {tflite_path.name} ({size_of(tflite_path)} bytes) in {conversion_seconds:.2f} s")
+        events.log(
+            f"Model converted: {tflite_path.name} ({size_of(tflite_path)} bytes) in {conversion_seconds:.2f} s"
+        )
 
         events.stage("verifying")
         started = time.monotonic()
@@ -93,7 +104,11 @@ class TFLiteConverter(Converter):
         converted, details = _run_tflite(tflite_path, sets)
         rows = compare_outputs(outputs, reference, converted, precision)
         verification_seconds = time.monotonic() - started
-        config = {"inputs": details["inputs"], "outputs": details["outputs"], "precision": precision}
+        config = {
+            "inputs": details["inputs"],
+            "outputs": details["outputs"],
+            "precision": precision,
+        }
         (model_dir / "config.json").write_text(json.dumps(config, indent=2))
         for row in rows:
             events.log(
@@ -118,7 +133,10 @@ class TFLiteConverter(Converter):
             },
             "artifacts": {"model": f"model/{tflite_path.name}", "config": "model/config.json"},
             "output_size_bytes": size_of(tflite_path),
-            "timings": {"conversion_s": round(conversion_seconds, 3), "verification_s": round(verification_seconds, 3)},
+            "timings": {
+                "conversion_s": round(conversion_seconds, 3),
+                "verification_s": round(verification_seconds, 3),
+            },
             "versions": _versions(tf),
         }
 
@@ -162,7 +180,13 @@ def _set_precision(converter, tf, precision: str, samples, batch_size: int, even
 
 def _explain_convert_error(exc: Exception) -> str:
     text = str(exc).strip()
-    ops = sorted({line.split("tf.")[1].split()[0] for line in text.splitlines() if "tf." in line and "op" in line.lower()})
+    ops = sorted(
+        {
+            line.split("tf.")[1].split()[0]
+            for line in text.splitlines()
+            if "tf." in line and "op" in line.lower()
+        }
+    )
     hint = ""
     if ops:
         hint = (
@@ -177,7 +201,10 @@ def _run_graph(tf, graph_def, inputs, outputs, sets) -> list[np.ndarray]:
     with graph.as_default():
         tf.graph_util.import_graph_def(graph_def, name="")
     with tf.compat.v1.Session(graph=graph) as session:
-        results = [session.run(outputs, {s.name: a for s, a in zip(inputs, arrays, strict=True)}) for arrays in sets]
+        results = [
+            session.run(outputs, {s.name: a for s, a in zip(inputs, arrays, strict=True)})
+            for arrays in sets
+        ]
     return [np.concatenate([r[i] for r in results]) for i in range(len(outputs))]
 
 
@@ -225,4 +252,8 @@ def _describe(detail: dict) -> dict:
 def _versions(tf) -> dict:
     import ai_edge_litert
 
-    return {"tensorflow": tf.__version__, "ai_edge_litert": getattr(ai_edge_litert, "__version__", "unknown"), "numpy": np.__version__}
+    return {
+        "tensorflow": tf.__version__,
+        "ai_edge_litert": getattr(ai_edge_litert, "__version__", "unknown"),
+        "numpy": np.__version__,
+    }

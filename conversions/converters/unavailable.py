@@ -7,7 +7,9 @@ class _Unavailable(Converter):
     what = ""
 
     def convert(self, job: Job, events: Events) -> dict:
-        raise ConversionError(f"{self.what} conversion is not available in this version of the console yet.")
+        raise ConversionError(
+            f"{self.what} conversion is not available in this version of the console yet."
+        )
 
 
 class TensorRTConverter(_Unavailable):

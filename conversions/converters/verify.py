@@ -76,7 +76,9 @@ def _verdict(precision: str, max_abs: float, cosine: float, scale: float, finite
     return "warn" if cosine >= warning else "fail"
 
 
-def compare_outputs(names: list[str], reference: list[np.ndarray], converted: list[np.ndarray], precision: str) -> list[dict]:
+def compare_outputs(
+    names: list[str], reference: list[np.ndarray], converted: list[np.ndarray], precision: str
+) -> list[dict]:
     """Per-output figures. `reference[i]` and `converted[i]` stack every sample of output i."""
     rows = []
     for name, ref, got in zip(names, reference, converted, strict=True):
@@ -86,7 +88,11 @@ def compare_outputs(names: list[str], reference: list[np.ndarray], converted: li
         diff = np.abs(ref - got) if finite else np.array([np.inf])
         flat_ref, flat_got = ref.reshape(len(ref), -1), got.reshape(len(got), -1)
         norms = np.linalg.norm(flat_ref) * np.linalg.norm(flat_got)
-        cosine = float((flat_ref * flat_got).sum() / norms) if finite and norms > 0 else (1.0 if finite and np.allclose(ref, got) else 0.0)
+        cosine = (
+            float((flat_ref * flat_got).sum() / norms)
+            if finite and norms > 0
+            else (1.0 if finite and np.allclose(ref, got) else 0.0)
+        )
         top1 = None
         if flat_ref.shape[1] > 1 and finite:
             top1 = float((flat_ref.argmax(axis=1) == flat_got.argmax(axis=1)).mean())

@@ -17,13 +17,21 @@ S = ConversionTask.Status
 
 
 def convert(user, folder, name="convert-demo", **options):
-    task = make_task(user, name=name, input_location=folder, output_location=f"out/{name}/", options={**CNN_OPTIONS, "batch_size": 1, **options})
+    task = make_task(
+        user,
+        name=name,
+        input_location=folder,
+        output_location=f"out/{name}/",
+        options={**CNN_OPTIONS, "batch_size": 1, **options},
+    )
     run_conversion(task.pk)
     task.refresh_from_db()
     return task
 
 
-def test_it_converts_a_frozen_graph_to_tflite_that_matches_tensorflow(user, cnn_folder, cnn_pb, dirs):
+def test_it_converts_a_frozen_graph_to_tflite_that_matches_tensorflow(
+    user, cnn_folder, cnn_pb, dirs
+):
     task = convert(user, cnn_folder)
     assert task.status == S.SUCCEEDED, task.error_message
     out = dirs / "out" / "convert-demo"
@@ -34,7 +42,10 @@ def test_it_converts_a_frozen_graph_to_tflite_that_matches_tensorflow(user, cnn_
     got = modelkit.tflite_outputs(out / "model/convert-demo.tflite", arrays)
     assert np.abs(expected - got).max() < 1e-5
     config = json.loads((out / "model/config.json").read_text())
-    assert config["inputs"][0]["shape"] == [1, 32, 32, 3] and config["outputs"][0]["shape"] == [1, 10]
+    assert config["inputs"][0]["shape"] == [1, 32, 32, 3] and config["outputs"][0]["shape"] == [
+        1,
+        10,
+    ]
     report = json.loads((out / "report.json").read_text())
     assert report["status"] == "succeeded" and report["verification"]["verdict"] == "pass"
     assert report["verification"]["outputs"][0]["max_abs_error"] < 1e-5
@@ -62,7 +73,10 @@ def test_a_folder_without_model_fails_with_the_layout_rule(user, dirs):
 def test_two_pb_files_fail_naming_both(user, cnn_folder, cnn_pb, dirs):
     shutil.copy(cnn_pb, dirs / "models/cnn/model/other.pb")
     message = failed(convert(user, cnn_folder))
-    assert "2 .pb files in model/ (model/cnn.pb, model/other.pb): keep exactly one frozen graph." in message
+    assert (
+        "2 .pb files in model/ (model/cnn.pb, model/other.pb): keep exactly one frozen graph."
+        in message
+    )
 
 
 def test_a_truncated_pb_fails_as_truncated(user, cnn_folder, dirs):
@@ -76,12 +90,16 @@ def test_a_graph_with_variables_is_not_a_frozen_graph(user, dirs):
     import tensorflow as tf
 
     model = modelkit.small_cnn()
-    function = tf.function(lambda x: model(x)).get_concrete_function(tf.TensorSpec([1, 32, 32, 3], tf.float32))
+    function = tf.function(lambda x: model(x)).get_concrete_function(
+        tf.TensorSpec([1, 32, 32, 3], tf.float32)
+    )
     folder = dirs / "models/unfrozen/model"
     folder.mkdir(parents=True)
     (folder / "graph.pb").write_bytes(function.graph.as_graph_def().SerializeToString())
     message = failed(convert(user, "models/unfrozen/"))
-    assert "is not a frozen graph: it still holds variables" in message and "ReadVariableOp" in message
+    assert (
+        "is not a frozen graph: it still holds variables" in message and "ReadVariableOp" in message
+    )
 
 
 def test_a_missing_folder_fails_and_the_next_task_still_converts(user, cnn_folder):

@@ -25,7 +25,12 @@ def test_it_finishes_a_running_task_with_the_current_attempt(user):
     assert task.set_stage(attempt, "converting", 25)
     assert task.mark_succeeded(attempt, {"verdict": "pass"})
     task.refresh_from_db()
-    assert (task.status, task.stage, task.progress, task.result) == (S.SUCCEEDED, "done", 100, {"verdict": "pass"})
+    assert (task.status, task.stage, task.progress, task.result) == (
+        S.SUCCEEDED,
+        "done",
+        100,
+        {"verdict": "pass"},
+    )
     assert task.finished >= task.started
 
 
@@ -68,7 +73,16 @@ def test_it_cancels_active_tasks(user, status):
     assert task.status == S.CANCELED
 
 
-@pytest.mark.parametrize("status,deletable", [(S.INITIALIZING, False), (S.RUNNING, False), (S.SUCCEEDED, True), (S.FAILED, True), (S.CANCELED, True)])
+@pytest.mark.parametrize(
+    "status,deletable",
+    [
+        (S.INITIALIZING, False),
+        (S.RUNNING, False),
+        (S.SUCCEEDED, True),
+        (S.FAILED, True),
+        (S.CANCELED, True),
+    ],
+)
 def test_delete_is_refused_only_while_active(user, status, deletable):
     task = make_task(user, status=status)
     assert (task.delete_refusal() == "") is deletable

@@ -32,7 +32,11 @@ def create_form(folder="models/cnn/", **overrides):
 
 
 def test_pages_require_login(client):
-    for url in (reverse("conversions:index"), reverse("conversions:create"), reverse("conversions:detail", args=[1])):
+    for url in (
+        reverse("conversions:index"),
+        reverse("conversions:create"),
+        reverse("conversions:detail", args=[1]),
+    ):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/login/")
 
@@ -42,13 +46,23 @@ def test_the_list_shows_only_my_tasks_with_their_columns(client_alice, user, oth
     make_task(other_user, name="theirs")
     html = client_alice.get(reverse("conversions:index")).content.decode()
     assert "mine" in html and "theirs" not in html
-    for column in ("Task Name", "Task Status", "Model Type", "Target Chip/Device", "Template", "Created", "Duration"):
+    for column in (
+        "Task Name",
+        "Task Status",
+        "Model Type",
+        "Target Chip/Device",
+        "Template",
+        "Created",
+        "Duration",
+    ):
         assert column in html
     assert "TensorFlow" in html and ">arm<" in html
 
 
 def test_the_list_invites_the_first_task(client_alice):
-    assert "Create your first task" in client_alice.get(reverse("conversions:index")).content.decode()
+    assert (
+        "Create your first task" in client_alice.get(reverse("conversions:index")).content.decode()
+    )
 
 
 def test_active_rows_poll_and_ended_rows_do_not(client_alice, user):
@@ -65,28 +79,48 @@ def test_create_shows_cards_a_prefilled_name_and_the_chosen_options(client_alice
     html = client_alice.get(reverse("conversions:create")).content.decode()
     assert html.count('class="template-card') == 13
     assert 'value="convert-' in html
-    partial = client_alice.get(reverse("conversions:create") + "?template=tensorflow-frozen-graph-to-tflite", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="options").content.decode()
+    partial = client_alice.get(
+        reverse("conversions:create") + "?template=tensorflow-frozen-graph-to-tflite",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="options",
+    ).content.decode()
     assert partial.strip().startswith('<fieldset id="options"')
-    assert 'name="opt-input_tensor_names"' in partial and 'name="opt-quantization_precision"' in partial
+    assert (
+        'name="opt-input_tensor_names"' in partial
+        and 'name="opt-quantization_precision"' in partial
+    )
 
 
 def test_create_filters_template_cards(client_alice):
-    html = client_alice.get(reverse("conversions:create") + "?chip=arm", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="template-cards").content.decode()
+    html = client_alice.get(
+        reverse("conversions:create") + "?chip=arm",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="template-cards",
+    ).content.decode()
     assert html.count('class="template-card') == 2 and "<html" not in html
 
 
-def test_create_stores_an_initializing_task_and_enqueues_it(client_alice, user, cnn_folder, django_capture_on_commit_callbacks):
+def test_create_stores_an_initializing_task_and_enqueues_it(
+    client_alice, user, cnn_folder, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = client_alice.post(reverse("conversions:create"), create_form(cnn_folder))
     assert response.status_code == 302 and response["Location"] == reverse("conversions:index")
     task = ConversionTask.objects.get()
-    assert (task.owner, task.name, task.status, task.input_location) == (user, "convert-ab12", S.INITIALIZING, "models/cnn/")
+    assert (task.owner, task.name, task.status, task.input_location) == (
+        user,
+        "convert-ab12",
+        S.INITIALIZING,
+        "models/cnn/",
+    )
     assert task.options == {**CNN_OPTIONS, "batch_size": 1}
     assert OrmQ.objects.filter(key="cpu").count() == 1
     assert "convert-ab12" in client_alice.get(response["Location"]).content.decode()
 
 
-@pytest.mark.parametrize("name", ["Convert", "9lives", "a", "ends-with-", "has_underscore", "x" * 25, "名字"])
+@pytest.mark.parametrize(
+    "name", ["Convert", "9lives", "a", "ends-with-", "has_underscore", "x" * 25, "名字"]
+)
 def test_invalid_names_are_rejected(client_alice, cnn_folder, name):
     response = client_alice.post(reverse("conversions:create"), create_form(cnn_folder, name=name))
     assert response.status_code == 200 and "Use 2 to 24 characters" in response.content.decode()
@@ -101,9 +135,14 @@ def test_a_duplicate_name_is_rejected(client_alice, user, cnn_folder):
 
 @pytest.mark.parametrize("description", ["a & b", "<b>", 'say "hi"', "x=1", "wow!", "d" * 101])
 def test_invalid_descriptions_are_rejected(client_alice, cnn_folder, description):
-    response = client_alice.post(reverse("conversions:create"), create_form(cnn_folder, description=description))
+    response = client_alice.post(
+        reverse("conversions:create"), create_form(cnn_folder, description=description)
+    )
     assert response.status_code == 200 and not ConversionTask.objects.exists()
-    assert 'id="id_description"' in response.content.decode() and "errorlist" in response.content.decode()
+    assert (
+        'id="id_description"' in response.content.decode()
+        and "errorlist" in response.content.decode()
+    )
 
 
 @pytest.mark.parametrize(
@@ -115,25 +154,44 @@ def test_invalid_descriptions_are_rejected(client_alice, cnn_folder, description
         ("opt-batch_size", "0", "at least 1"),
     ],
 )
-def test_invalid_options_are_rejected_next_to_their_field(client_alice, cnn_folder, field, value, message):
-    response = client_alice.post(reverse("conversions:create"), create_form(cnn_folder, **{field: value}))
+def test_invalid_options_are_rejected_next_to_their_field(
+    client_alice, cnn_folder, field, value, message
+):
+    response = client_alice.post(
+        reverse("conversions:create"), create_form(cnn_folder, **{field: value})
+    )
     html = response.content.decode()
     assert response.status_code == 200 and message in html and not ConversionTask.objects.exists()
 
 
 @pytest.mark.parametrize(
     "location,message",
-    [("../etc/", "cannot contain . or .."), ("/etc/", "without a leading /"), ("models//cnn/", "two slashes"), ("models/missing/", "does not exist"), ("a:b/", "cannot contain")],
+    [
+        ("../etc/", "cannot contain . or .."),
+        ("/etc/", "without a leading /"),
+        ("models//cnn/", "two slashes"),
+        ("models/missing/", "does not exist"),
+        ("a:b/", "cannot contain"),
+    ],
 )
 def test_bad_input_locations_are_rejected(client_alice, cnn_folder, location, message):
-    response = client_alice.post(reverse("conversions:create"), create_form(input_location=location))
+    response = client_alice.post(
+        reverse("conversions:create"), create_form(input_location=location)
+    )
     assert message in response.content.decode() and not ConversionTask.objects.exists()
 
 
 def test_create_a_similar_task_prefills_the_form(client_alice, user):
-    task = make_task(user, name="failed-one", status=S.FAILED, options={**CNN_OPTIONS, "batch_size": 4})
+    task = make_task(
+        user, name="failed-one", status=S.FAILED, options={**CNN_OPTIONS, "batch_size": 4}
+    )
     html = client_alice.get(reverse("conversions:create") + f"?like={task.pk}").content.decode()
-    assert 'value="models/cnn/"' in html and 'value="out/cnn/"' in html and 'value="4"' in html and 'value="input"' in html
+    assert (
+        'value="models/cnn/"' in html
+        and 'value="out/cnn/"' in html
+        and 'value="4"' in html
+        and 'value="input"' in html
+    )
 
 
 def test_detail_shows_parameters_and_polls_only_while_active(client_alice, user):
@@ -142,17 +200,23 @@ def test_detail_shows_parameters_and_polls_only_while_active(client_alice, user)
     html = client_alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
     assert "models/cnn/" in html and "input_tensor_names" in html and "Stage: staging" in html
     assert 'hx-trigger="every 2s"' in html
-    partial = client_alice.get(reverse("conversions:detail", args=[task.pk]), **HTMX).content.decode()
+    partial = client_alice.get(
+        reverse("conversions:detail", args=[task.pk]), **HTMX
+    ).content.decode()
     assert partial.strip().startswith('<section id="status"')
     ConversionTask.objects.filter(pk=task.pk).update(status=S.SUCCEEDED)
-    partial = client_alice.get(reverse("conversions:detail", args=[task.pk]), **HTMX).content.decode()
+    partial = client_alice.get(
+        reverse("conversions:detail", args=[task.pk]), **HTMX
+    ).content.decode()
     assert "every 2s" not in partial
 
 
 def test_the_log_poll_returns_only_new_lines(client_alice, user):
     task = make_task(user, status=S.RUNNING)
     task.append_log([("info", "line one"), ("info", "line two")])
-    html = client_alice.get(reverse("conversions:log", args=[task.pk]) + "?after=1", **HTMX).content.decode()
+    html = client_alice.get(
+        reverse("conversions:log", args=[task.pk]) + "?after=1", **HTMX
+    ).content.decode()
     assert "line two" in html and "line one" not in html and "?after=2" in html
 
 
@@ -198,14 +262,26 @@ def test_batch_delete_confirms_then_deletes_all_but_active_ones(client_alice, us
     html = client_alice.post(reverse("conversions:batch_delete"), {"ids": ids}).content.decode()
     assert "done-0" in html and "Task busy is running" in html
     assert ConversionTask.objects.count() == 4
-    response = client_alice.post(reverse("conversions:batch_delete"), {"ids": ids, "confirm": "1"}, follow=True)
+    response = client_alice.post(
+        reverse("conversions:batch_delete"), {"ids": ids, "confirm": "1"}, follow=True
+    )
     assert "3 tasks deleted." in response.content.decode()
     assert list(ConversionTask.objects.values_list("name", flat=True)) == ["busy"]
 
 
 def test_batch_delete_takes_a_thousand_tasks(client_alice, user):
     template = make_task(user, name="seed", status=S.SUCCEEDED).template
-    ConversionTask.objects.bulk_create(ConversionTask(owner=user, name=f"t-{i}", template=template, status=S.SUCCEEDED, input_location="a/", output_location="b/") for i in range(999))
+    ConversionTask.objects.bulk_create(
+        ConversionTask(
+            owner=user,
+            name=f"t-{i}",
+            template=template,
+            status=S.SUCCEEDED,
+            input_location="a/",
+            output_location="b/",
+        )
+        for i in range(999)
+    )
     ids = list(ConversionTask.objects.values_list("pk", flat=True))
     response = client_alice.post(reverse("conversions:batch_delete"), {"ids": ids, "confirm": "1"})
     assert response.status_code == 302 and not ConversionTask.objects.exists()
@@ -217,14 +293,23 @@ def test_mutations_need_the_csrf_token(user, cnn_folder):
     task = make_task(user, status=S.FAILED)
     assert client.post(reverse("conversions:delete", args=[task.pk])).status_code == 403
     assert client.post(reverse("conversions:create"), create_form(cnn_folder)).status_code == 403
-    assert client.post(reverse("conversions:batch_delete"), {"ids": [task.pk], "confirm": "1"}).status_code == 403
+    assert (
+        client.post(
+            reverse("conversions:batch_delete"), {"ids": [task.pk], "confirm": "1"}
+        ).status_code
+        == 403
+    )
     assert ConversionTask.objects.filter(pk=task.pk).exists()
 
 
 def test_the_folder_browser_lists_one_level_and_refuses_escapes(client_alice, cnn_folder):
-    html = client_alice.get(reverse("conversions:browse") + "?path=models/", **HTMX).content.decode()
+    html = client_alice.get(
+        reverse("conversions:browse") + "?path=models/", **HTMX
+    ).content.decode()
     assert "cnn/" in html and "<html" not in html
-    html = client_alice.get(reverse("conversions:browse") + "?path=models/cnn/model/", **HTMX).content.decode()
+    html = client_alice.get(
+        reverse("conversions:browse") + "?path=models/cnn/model/", **HTMX
+    ).content.decode()
     assert "cnn.pb" in html
     html = client_alice.get(reverse("conversions:browse") + "?path=../", **HTMX).content.decode()
     assert "cannot contain . or .." in html

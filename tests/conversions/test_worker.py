@@ -18,9 +18,16 @@ def ended(task_id):
     return task if not task.is_active else None
 
 
-def test_a_task_created_in_the_console_is_converted_by_the_worker(client, user, cnn_folder, dirs, worker):
+def test_a_task_created_in_the_console_is_converted_by_the_worker(
+    client, user, cnn_folder, dirs, worker
+):
     client.force_login(user)
-    form = {"name": "convert-web1", "template": "tensorflow-frozen-graph-to-tflite", "input_location": cnn_folder, "output_location": "out/web1/"}
+    form = {
+        "name": "convert-web1",
+        "template": "tensorflow-frozen-graph-to-tflite",
+        "input_location": cnn_folder,
+        "output_location": "out/web1/",
+    }
     form.update({f"opt-{k}": v for k, v in CNN_OPTIONS.items()})
     assert client.post(reverse("conversions:create"), form).status_code == 302
     task = ConversionTask.objects.get(name="convert-web1")
@@ -42,9 +49,18 @@ def test_a_task_created_in_the_console_is_converted_by_the_worker(client, user, 
 def test_the_worker_keeps_serving_after_a_bad_folder(client, user, cnn_folder, dirs, worker):
     client.force_login(user)
     (dirs / "models/nomodel").mkdir(parents=True)
-    base = {"template": "tensorflow-frozen-graph-to-tflite", **{f"opt-{k}": v for k, v in CNN_OPTIONS.items()}}
-    client.post(reverse("conversions:create"), {**base, "name": "bad", "input_location": "models/nomodel/", "output_location": "out/bad/"})
-    client.post(reverse("conversions:create"), {**base, "name": "good", "input_location": cnn_folder, "output_location": "out/good/"})
+    base = {
+        "template": "tensorflow-frozen-graph-to-tflite",
+        **{f"opt-{k}": v for k, v in CNN_OPTIONS.items()},
+    }
+    client.post(
+        reverse("conversions:create"),
+        {**base, "name": "bad", "input_location": "models/nomodel/", "output_location": "out/bad/"},
+    )
+    client.post(
+        reverse("conversions:create"),
+        {**base, "name": "good", "input_location": cnn_folder, "output_location": "out/good/"},
+    )
     bad, good = ConversionTask.objects.get(name="bad"), ConversionTask.objects.get(name="good")
     bad = wait_for(lambda: ended(bad.pk), timeout=180, what="the bad task to end")
     good = wait_for(lambda: ended(good.pk), timeout=180, what="the good task to end")
@@ -54,17 +70,40 @@ def test_the_worker_keeps_serving_after_a_bad_folder(client, user, cnn_folder, d
 
 
 def run_convert(settings, *args):
-    command = [sys.executable, "manage.py", "convert", "--template", "tensorflow-frozen-graph-to-tflite", *args]
-    return subprocess.run(command, cwd=ROOT, env=worker_env(settings), capture_output=True, text=True, timeout=300)
+    command = [
+        sys.executable,
+        "manage.py",
+        "convert",
+        "--template",
+        "tensorflow-frozen-graph-to-tflite",
+        *args,
+    ]
+    return subprocess.run(
+        command, cwd=ROOT, env=worker_env(settings), capture_output=True, text=True, timeout=300
+    )
 
 
 def test_convert_wait_exits_zero_with_the_files(settings, admin_user, cnn_folder, dirs, worker):
     options = [f"--option={k}={v}" for k, v in CNN_OPTIONS.items()]
-    result = run_convert(settings, "--input", cnn_folder, "--output", "out/cli/", "--name", "cli-ok", "--wait", *options)
+    result = run_convert(
+        settings,
+        "--input",
+        cnn_folder,
+        "--output",
+        "out/cli/",
+        "--name",
+        "cli-ok",
+        "--wait",
+        *options,
+    )
     assert result.returncode == 0, result.stderr
     task_id = int(result.stdout.splitlines()[0])
     assert ConversionTask.objects.get(pk=task_id).status == S.SUCCEEDED
-    assert "succeeded: outputs in out/cli/" in result.stdout and "converting 25%" in result.stdout and "verifying 70%" in result.stdout
+    assert (
+        "succeeded: outputs in out/cli/" in result.stdout
+        and "converting 25%" in result.stdout
+        and "verifying 70%" in result.stdout
+    )
     assert (dirs / "out/cli/model/cli-ok.tflite").is_file()
 
 
@@ -73,14 +112,28 @@ def test_convert_wait_exits_non_zero_with_the_message(settings, admin_user, dirs
     for name in ("a.pb", "b.pb"):
         (dirs / "models/twice/model" / name).write_bytes(b"x")
     options = [f"--option={k}={v}" for k, v in CNN_OPTIONS.items()]
-    result = run_convert(settings, "--input", "models/twice/", "--output", "out/twice/", "--wait", *options)
+    result = run_convert(
+        settings, "--input", "models/twice/", "--output", "out/twice/", "--wait", *options
+    )
     assert result.returncode == 1
     assert "failed: The input folder does not have the expected layout" in result.stderr
     assert "2 .pb files in model/" in result.stderr
 
 
-def test_convert_refuses_invalid_options_without_creating_a_task(settings, admin_user, cnn_folder, builtin_templates):
-    result = run_convert(settings, "--input", cnn_folder, "--output", "out/x/", "--option", "quantization_precision=4bit", "--option", "colour=red")
+def test_convert_refuses_invalid_options_without_creating_a_task(
+    settings, admin_user, cnn_folder, builtin_templates
+):
+    result = run_convert(
+        settings,
+        "--input",
+        cnn_folder,
+        "--output",
+        "out/x/",
+        "--option",
+        "quantization_precision=4bit",
+        "--option",
+        "colour=red",
+    )
     assert result.returncode == 1
     assert "option input_tensor_names: This option is required." in result.stderr
     assert "unknown options colour" in result.stderr

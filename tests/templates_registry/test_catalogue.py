@@ -9,12 +9,28 @@ from templates_registry.options import clean_options, schema_errors
 pytestmark = pytest.mark.django_db
 
 SLUGS = [
-    "caffe-to-ascend", "tensorflow-frozen-graph-to-tflite", "tensorflow-saved-model-to-tflite",
-    "tensorflow-frozen-graph-to-tensorrt", "tensorflow-saved-model-to-tensorrt", "tensorflow-frozen-graph-to-ascend",
-    "tf-frozengraph-to-ascend", "tf-savedmodel-to-ascend", "onnx-to-ascend-tbe", "tf-frozengraph-to-ascend-c32",
-    "tf-savedmodel-to-ascend-c32", "tf-frozengraph-to-ascend-hilens", "tf-savedmodel-to-ascend-hilens",
+    "caffe-to-ascend",
+    "tensorflow-frozen-graph-to-tflite",
+    "tensorflow-saved-model-to-tflite",
+    "tensorflow-frozen-graph-to-tensorrt",
+    "tensorflow-saved-model-to-tensorrt",
+    "tensorflow-frozen-graph-to-ascend",
+    "tf-frozengraph-to-ascend",
+    "tf-savedmodel-to-ascend",
+    "onnx-to-ascend-tbe",
+    "tf-frozengraph-to-ascend-c32",
+    "tf-savedmodel-to-ascend-c32",
+    "tf-frozengraph-to-ascend-hilens",
+    "tf-savedmodel-to-ascend-hilens",
 ]
-GROUP_D = ["input_shape", "input_format", "out_nodes", "net_format", "fp16_high_prec", "output_type"]
+GROUP_D = [
+    "input_shape",
+    "input_format",
+    "out_nodes",
+    "net_format",
+    "fp16_high_prec",
+    "output_type",
+]
 
 
 def keys(slug):
@@ -32,8 +48,18 @@ def test_every_builtin_schema_is_valid():
 
 
 def test_templates_carry_the_spec_option_keys():
-    assert keys("tensorflow-frozen-graph-to-tflite") == ["input_tensor_names", "output_tensor_names", "quantization_precision", "batch_size"]
-    assert keys("tensorflow-saved-model-to-tflite") == ["signature", "tag", "quantization_precision", "batch_size"]
+    assert keys("tensorflow-frozen-graph-to-tflite") == [
+        "input_tensor_names",
+        "output_tensor_names",
+        "quantization_precision",
+        "batch_size",
+    ]
+    assert keys("tensorflow-saved-model-to-tflite") == [
+        "signature",
+        "tag",
+        "quantization_precision",
+        "batch_size",
+    ]
     assert keys("tensorflow-frozen-graph-to-ascend") == ["input_shape", "soc_version"]
     assert keys("tf-frozengraph-to-ascend") == GROUP_D + ["soc_version"]
     assert keys("tf-frozengraph-to-ascend-c32") == GROUP_D + ["enable_l2dynamic", "soc_version"]
@@ -49,11 +75,32 @@ def test_chip_framework_and_format_filters():
 
 def test_options_get_defaults_and_the_spec_rules():
     schema = ConversionTemplate.objects.get(slug="tensorflow-frozen-graph-to-tflite").option_schema
-    options, errors = clean_options(schema, {"input_tensor_names": "input", "output_tensor_names": "out:0"})
+    options, errors = clean_options(
+        schema, {"input_tensor_names": "input", "output_tensor_names": "out:0"}
+    )
     assert errors == {}
-    assert options == {"input_tensor_names": "input", "output_tensor_names": "out:0", "quantization_precision": "32bit", "batch_size": 1}
-    _, errors = clean_options(schema, {"output_tensor_names": "out$(rm)", "quantization_precision": "4bit", "batch_size": "0", "colour": "red"})
-    assert set(errors) == {"input_tensor_names", "output_tensor_names", "quantization_precision", "batch_size", "colour"}
+    assert options == {
+        "input_tensor_names": "input",
+        "output_tensor_names": "out:0",
+        "quantization_precision": "32bit",
+        "batch_size": 1,
+    }
+    _, errors = clean_options(
+        schema,
+        {
+            "output_tensor_names": "out$(rm)",
+            "quantization_precision": "4bit",
+            "batch_size": "0",
+            "colour": "red",
+        },
+    )
+    assert set(errors) == {
+        "input_tensor_names",
+        "output_tensor_names",
+        "quantization_precision",
+        "batch_size",
+        "colour",
+    }
     assert "required" in errors["input_tensor_names"]
     assert "$" in errors["output_tensor_names"]
     assert "Unknown option 'colour'" in errors["colour"]
@@ -73,19 +120,36 @@ def test_invalid_schemas_are_described():
     assert schema_errors([option, option]) == ["Option 'quantization_precision': appears twice."]
     broken = {**option, "default": "4bit"}
     assert "default is invalid" in schema_errors([broken])[0]
-    assert "pattern does not compile" in schema_errors([{**option, "type": "string", "choices": [], "pattern": "(["}])[0]
+    assert (
+        "pattern does not compile"
+        in schema_errors([{**option, "type": "string", "choices": [], "pattern": "(["}])[0]
+    )
 
 
 def test_admin_lists_filters_and_refuses_an_invalid_schema(admin_client):
     response = admin_client.get("/admin/templates_registry/conversiontemplate/?chip__exact=arm")
     assert response.status_code == 200
-    assert b"tensorflow-frozen-graph-to-tflite" in response.content and b"caffe-to-ascend" not in response.content
+    assert (
+        b"tensorflow-frozen-graph-to-tflite" in response.content
+        and b"caffe-to-ascend" not in response.content
+    )
     template = ConversionTemplate.objects.get(slug="caffe-to-ascend")
     url = f"/admin/templates_registry/conversiontemplate/{template.pk}/change/"
     form = {
-        "slug": template.slug, "name_en": template.name_en, "name_zh": template.name_zh, "description_en": "d", "description_zh": "d",
-        "chip": "ascend", "framework": "caffe", "model_format": "caffemodel", "output_format": "om", "converter": "ascend",
-        "queue": "cpu", "position": 1, "enabled": "on", "option_schema": json.dumps([{"key": "Bad Key"}]),
+        "slug": template.slug,
+        "name_en": template.name_en,
+        "name_zh": template.name_zh,
+        "description_en": "d",
+        "description_zh": "d",
+        "chip": "ascend",
+        "framework": "caffe",
+        "model_format": "caffemodel",
+        "output_format": "om",
+        "converter": "ascend",
+        "queue": "cpu",
+        "position": 1,
+        "enabled": "on",
+        "option_schema": json.dumps([{"key": "Bad Key"}]),
     }
     response = admin_client.post(url, form)
     assert response.status_code == 200 and b"missing" in response.content
@@ -99,6 +163,9 @@ def test_admin_lists_filters_and_refuses_an_invalid_schema(admin_client):
 
 def test_admin_disables_templates_in_bulk(admin_client):
     ids = ConversionTemplate.objects.filter(chip="gpu").values_list("pk", flat=True)
-    response = admin_client.post("/admin/templates_registry/conversiontemplate/", {"action": "disable", "_selected_action": list(ids)})
+    response = admin_client.post(
+        "/admin/templates_registry/conversiontemplate/",
+        {"action": "disable", "_selected_action": list(ids)},
+    )
     assert response.status_code == 302
     assert not ConversionTemplate.objects.filter(chip="gpu", enabled=True).exists()

@@ -14,14 +14,32 @@ class Command(BaseCommand):
     help = "Create a conversion task; with --wait, follow it to its end (exit 0 only on success)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--template", required=True, help="template slug, e.g. tensorflow-frozen-graph-to-tflite")
-        parser.add_argument("--input", required=True, help="input folder: a path in the data directory, or obs://bucket/prefix/")
+        parser.add_argument(
+            "--template",
+            required=True,
+            help="template slug, e.g. tensorflow-frozen-graph-to-tflite",
+        )
+        parser.add_argument(
+            "--input",
+            required=True,
+            help="input folder: a path in the data directory, or obs://bucket/prefix/",
+        )
         parser.add_argument("--output", required=True, help="output folder")
         parser.add_argument("--name", default="", help="task name (default: convert-xxxx)")
         parser.add_argument("--description", default="")
-        parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="an advanced option; repeat as needed")
-        parser.add_argument("--owner", default="", help="username that owns the task (default: the first superuser)")
-        parser.add_argument("--wait", action="store_true", help="follow the task and exit 0 only if it succeeds")
+        parser.add_argument(
+            "--option",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="an advanced option; repeat as needed",
+        )
+        parser.add_argument(
+            "--owner", default="", help="username that owns the task (default: the first superuser)"
+        )
+        parser.add_argument(
+            "--wait", action="store_true", help="follow the task and exit 0 only if it succeeds"
+        )
         parser.add_argument("--poll", type=float, default=0.5, help=argparse_hidden())
 
     def handle(self, *args, **opts):
@@ -29,7 +47,9 @@ class Command(BaseCommand):
         template = ConversionTemplate.objects.enabled().filter(slug=opts["template"]).first()
         if template is None:
             slugs = ", ".join(ConversionTemplate.objects.enabled().values_list("slug", flat=True))
-            raise CommandError(f"Template {opts['template']} does not exist or is disabled. Templates: {slugs}")
+            raise CommandError(
+                f"Template {opts['template']} does not exist or is disabled. Templates: {slugs}"
+            )
         given = {}
         for item in opts["option"]:
             key, sep, value = item.partition("=")
@@ -48,9 +68,14 @@ class Command(BaseCommand):
         unknown = sorted(set(given) - set(options_form.fields))
         problems = [f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()]
         if not options_form.is_valid():
-            problems += [f"option {field}: {' '.join(errors)}" for field, errors in options_form.errors.items()]
+            problems += [
+                f"option {field}: {' '.join(errors)}"
+                for field, errors in options_form.errors.items()
+            ]
         if unknown:
-            problems.append(f"unknown options {', '.join(unknown)}; {template.slug} takes: {', '.join(options_form.fields) or 'none'}")
+            problems.append(
+                f"unknown options {', '.join(unknown)}; {template.slug} takes: {', '.join(options_form.fields) or 'none'}"
+            )
         if problems:
             raise CommandError("The task was not created:\n  " + "\n  ".join(problems))
         task = create_task(owner, form, options_form)
@@ -60,9 +85,17 @@ class Command(BaseCommand):
 
     def _owner(self, username: str):
         users = get_user_model().objects
-        owner = users.filter(username=username).first() if username else users.filter(is_superuser=True).order_by("pk").first()
+        owner = (
+            users.filter(username=username).first()
+            if username
+            else users.filter(is_superuser=True).order_by("pk").first()
+        )
         if owner is None:
-            raise CommandError(f"No user {username}." if username else "No superuser exists: create one or pass --owner.")
+            raise CommandError(
+                f"No user {username}."
+                if username
+                else "No superuser exists: create one or pass --owner."
+            )
         return owner
 
     def _follow(self, task: ConversionTask, poll: float) -> None:

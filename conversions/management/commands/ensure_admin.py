@@ -5,7 +5,9 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "On first start, create an administrator and print its login and a generated password once."
+    help = (
+        "On first start, create an administrator and print its login and a generated password once."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
@@ -18,4 +20,6 @@ class Command(BaseCommand):
         password = secrets.token_urlsafe(12)
         users.create_superuser(username=username, email="", password=password)
         banner = "=" * 60
-        self.stdout.write(f"{banner}\nAdministrator created. Log in at http://127.0.0.1:8000/\n  username: {username}\n  password: {password}\nThis password is shown only once.\n{banner}")
+        self.stdout.write(
+            f"{banner}\nAdministrator created. Log in at http://127.0.0.1:8000/\n  username: {username}\n  password: {password}\nThis password is shown only once.\n{banner}"
+        )
