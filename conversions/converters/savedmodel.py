@@ -35,7 +35,8 @@ def read_saved_model(folder: Path):
 
 
 def choose(proto, signature: str | None, tag: str | None) -> tuple[list[str], str]:
-    """The tag set and signature to convert: the given ones, else the first of each."""
+    """The tag set and signature to convert: the given ones, else the first tag set and serving_default
+    (or the first signature when there is no serving_default)."""
     tag_sets = [list(m.meta_info_def.tags) for m in proto.meta_graphs]
     if tag:
         wanted = sorted(t.strip() for t in tag.split(",") if t.strip())
@@ -57,7 +58,10 @@ def choose(proto, signature: str | None, tag: str | None) -> tuple[list[str], st
         raise ConversionError(
             f"The SavedModel has no signature {signature}. Its signatures: {', '.join(names)}."
         )
-    return tag_sets[index], signature or names[0]
+    # "The first" signature: TensorFlow's own default name when the model has it, since the order of
+    # a protobuf map is not something the exporter chose.
+    default = "serving_default" if "serving_default" in names else names[0]
+    return tag_sets[index], signature or default
 
 
 def freeze_saved_model(

@@ -1,0 +1,53 @@
+"""The converter child's limits: memory and wall clock end the task with a plain reason, and the worker goes on."""
+
+import pytest
+
+from conversions.jobs import run_conversion
+from conversions.models import ConversionTask
+from tests.conftest import CNN_OPTIONS
+from tests.conversions.factories import make_task
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def tiling_graph(path):
+    """A frozen graph whose output tiles its 32x32x3 input into 8192x8192x48 floats (12 GiB)."""
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    function = tf.function(lambda x: tf.identity(tf.tile(x, [1, 256, 256, 16]), name="out"))
+    concrete = function.get_concrete_function(
+        tf.TensorSpec([1, 32, 32, 3], tf.float32, name="input")
+    )
+    frozen = convert_variables_to_constants_v2(concrete)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(frozen.graph.as_graph_def().SerializeToString())
+    return frozen.outputs[0].name.split(":")[0]
+
+
+def test_a_graph_that_allocates_too_much_fails_with_the_memory_limit(user, dirs, settings):
+    settings.CONVERSION_MEMORY_MB = 2048
+    output = tiling_graph(dirs / "models/huge/model/huge.pb")
+    task = make_task(
+        user, input_location="models/huge/", options={**CNN_OPTIONS, "output_tensor_names": output}
+    )
+    run_conversion(task.pk)
+    task.refresh_from_db()
+    assert task.status == ConversionTask.Status.FAILED
+    assert task.error_message == "The conversion exceeded the 2 GB memory limit."
+
+
+def test_a_conversion_past_its_wall_clock_fails_and_the_next_one_runs(user, cnn_folder, settings):
+    settings.CONVERSION_TIMEOUT = 1
+    slow = make_task(user, name="slow", input_location=cnn_folder, options=CNN_OPTIONS)
+    run_conversion(slow.pk)
+    slow.refresh_from_db()
+    assert (slow.status, slow.error_message) == (
+        ConversionTask.Status.FAILED,
+        "The conversion timed out after 1 s.",
+    )
+    settings.CONVERSION_TIMEOUT = 300
+    after = make_task(user, name="after", input_location=cnn_folder, options=CNN_OPTIONS)
+    run_conversion(after.pk)
+    after.refresh_from_db()
+    assert after.status == ConversionTask.Status.SUCCEEDED, after.error_message

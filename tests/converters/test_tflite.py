@@ -1,0 +1,95 @@
+"""The TFLite converter on real models built here, called directly (as the child process does)."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+from conversions.converters.base import ConversionError, Events, Job
+from conversions.converters.tflite import TFLiteConverter
+from tests import modelkit
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def saved_model_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sm")
+    modelkit.save_saved_model(modelkit.small_cnn(), root / "model")
+    return root
+
+
+def run(input_dir, output_dir, model_format="frozen_graph", **options):
+    job = Job(
+        "tflite", str(input_dir), str(output_dir), "net", model_format, "arm", options, seed=1
+    )
+    stream = io.StringIO()
+    report = TFLiteConverter().convert(job, Events(stream))
+    return report, [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def calibration(folder, count=16, shape=(32, 32, 3)):
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(
+        folder / "batch.npy",
+        np.random.default_rng(0).uniform(-1, 1, size=(count, *shape)).astype(np.float32),
+    )
+
+
+@pytest.mark.parametrize(
+    "precision,limit", [("32bit", 1e-5), ("16bit", 1e-2), ("8bit-dynamic", 0.1), ("8bit", 0.1)]
+)
+def test_a_saved_model_converts_in_every_precision(saved_model_dir, tmp_path, precision, limit):
+    if precision == "8bit":
+        calibration(saved_model_dir / "calibration_data")
+    report, events = run(
+        saved_model_dir, tmp_path, "saved_model", quantization_precision=precision, batch_size=4
+    )
+    rows = report["verification"]["outputs"]
+    assert rows[0]["max_abs_error"] < limit and rows[0]["cosine_similarity"] > 0.99
+    assert report["verification"]["verdict"] in ("pass", "warn")
+    config = json.loads((tmp_path / "model/config.json").read_text())
+    if precision == "8bit":
+        assert (
+            config["inputs"][0]["dtype"] == "int8"
+            and config["inputs"][0]["quantization"]["scale"] > 0
+        )
+    assert any(
+        e.get("message", "").startswith("Use tag set serve and signature serving_default")
+        for e in events
+    )
+
+
+def test_8bit_without_calibration_data_says_what_to_provide(tmp_path, cnn_pb):
+    (tmp_path / "in/model").mkdir(parents=True)
+    (tmp_path / "in/model/cnn.pb").write_bytes(cnn_pb.read_bytes())
+    with pytest.raises(ConversionError) as info:
+        run(
+            tmp_path / "in",
+            tmp_path / "out",
+            input_tensor_names="input",
+            output_tensor_names="Identity",
+            quantization_precision="8bit",
+        )
+    assert "folder named calibration_data" in str(info.value) and "[N, 32, 32, 3] (float32)" in str(
+        info.value
+    )
+
+
+def test_calibration_arrays_of_the_wrong_shape_name_the_file(tmp_path, cnn_pb):
+    (tmp_path / "in/model").mkdir(parents=True)
+    (tmp_path / "in/model/cnn.pb").write_bytes(cnn_pb.read_bytes())
+    calibration(tmp_path / "in/calibration_data", shape=(28, 28, 1))
+    with pytest.raises(ConversionError) as info:
+        run(
+            tmp_path / "in",
+            tmp_path / "out",
+            input_tensor_names="input",
+            output_tensor_names="Identity",
+            quantization_precision="8bit",
+        )
+    assert (
+        "calibration_data/batch.npy has shape [16, 28, 28, 1] but input input takes [N, 32, 32, 3]"
+        in str(info.value)
+    )
