@@ -1,13 +1,14 @@
 # `make run` sets everything up and serves the console with one worker; `make test` runs the tests.
 VENV ?= .venv
+PORT ?= 8000
 PY := $(VENV)/bin/python
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: run setup install test lint bench clean
+.PHONY: run setup install test lint clean
 
 run: setup
 	$(PY) manage.py ensure_admin
-	honcho start
+	honcho start --port $(PORT)  # honcho hands PORT to the web process
 
 setup: install
 	$(PY) manage.py migrate --noinput
@@ -28,9 +29,6 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-
-bench: install
-	$(PY) benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) staticfiles work .test-db.sqlite3* test-artifacts
