@@ -162,6 +162,8 @@ class Attempt:
         if event.get("event") == "log":
             self.log.add(event.get("message", ""), event.get("level", "info"))
         elif event.get("event") == "stage" and event.get("stage") in STAGES:
+            if event["stage"] == self.task.stage:
+                return
             self.log.add(f"Stage: {event['stage']}")
             self.log.flush()
             if not self.task.set_stage(

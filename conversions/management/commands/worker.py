@@ -13,8 +13,12 @@ class Command(BaseCommand):
         # qcluster stops cleanly when its main process alone gets the signal; a process manager that
         # signals the whole group (honcho, a terminal's Ctrl-C) makes it hang. So it gets a session of
         # its own, and this process hands it the signal.
-        self.stdout.write(f"Worker for queue {settings.WORKER_QUEUE} ({settings.Q_CLUSTER['workers']} at once)")
-        cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=settings.BASE_DIR, start_new_session=True)
+        self.stdout.write(
+            f"Worker for queue {settings.WORKER_QUEUE} ({settings.Q_CLUSTER['workers']} at once)"
+        )
+        cluster = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"], cwd=settings.BASE_DIR, start_new_session=True
+        )
 
         def forward(signum, frame):
             if cluster.poll() is None:
