@@ -3,28 +3,14 @@ import json
 from django import forms
 from django.contrib import admin, messages
 
+from templates_registry.builtin import FIELDS
 from templates_registry.models import ConversionTemplate
 
 
 class TemplateAdminForm(forms.ModelForm):
     class Meta:
         model = ConversionTemplate
-        fields = [
-            "slug",
-            "name_en",
-            "name_zh",
-            "description_en",
-            "description_zh",
-            "chip",
-            "framework",
-            "model_format",
-            "output_format",
-            "converter",
-            "queue",
-            "option_schema",
-            "enabled",
-            "position",
-        ]
+        fields = ["slug", *FIELDS, "option_schema", "enabled", "position"]
         widgets = {
             "option_schema": forms.Textarea(
                 attrs={"rows": 24, "cols": 100, "style": "font-family: monospace"}

@@ -61,35 +61,34 @@ def test_a_saved_model_converts_in_every_precision(saved_model_dir, tmp_path, pr
     )
 
 
-def test_8bit_without_calibration_data_says_what_to_provide(tmp_path, cnn_pb):
+@pytest.fixture
+def cnn_input(tmp_path, cnn_pb):
     (tmp_path / "in/model").mkdir(parents=True)
     (tmp_path / "in/model/cnn.pb").write_bytes(cnn_pb.read_bytes())
+    return tmp_path / "in"
+
+
+def refusal_8bit(input_dir, output_dir) -> str:
     with pytest.raises(ConversionError) as info:
         run(
-            tmp_path / "in",
-            tmp_path / "out",
+            input_dir,
+            output_dir,
             input_tensor_names="input",
             output_tensor_names="Identity",
             quantization_precision="8bit",
         )
-    assert "folder named calibration_data" in str(info.value) and "[N, 32, 32, 3] (float32)" in str(
-        info.value
-    )
+    return str(info.value)
 
 
-def test_calibration_arrays_of_the_wrong_shape_name_the_file(tmp_path, cnn_pb):
-    (tmp_path / "in/model").mkdir(parents=True)
-    (tmp_path / "in/model/cnn.pb").write_bytes(cnn_pb.read_bytes())
-    calibration(tmp_path / "in/calibration_data", shape=(28, 28, 1))
-    with pytest.raises(ConversionError) as info:
-        run(
-            tmp_path / "in",
-            tmp_path / "out",
-            input_tensor_names="input",
-            output_tensor_names="Identity",
-            quantization_precision="8bit",
-        )
+def test_8bit_without_calibration_data_says_what_to_provide(cnn_input, tmp_path):
+    message = refusal_8bit(cnn_input, tmp_path / "out")
+    assert "folder named calibration_data" in message and "[N, 32, 32, 3] (float32)" in message
+
+
+def test_calibration_arrays_of_the_wrong_shape_name_the_file(cnn_input, tmp_path):
+    calibration(cnn_input / "calibration_data", shape=(28, 28, 1))
+    message = refusal_8bit(cnn_input, tmp_path / "out")
     assert (
         "calibration_data/batch.npy has shape [16, 28, 28, 1] but input input takes [N, 32, 32, 3]"
-        in str(info.value)
+        in message
     )
