@@ -6,6 +6,7 @@ token, so a worker whose attempt is stale (the task was canceled, reaped or re-r
 
 import json
 import logging
+import os
 import shutil
 import socket
 import threading
@@ -238,6 +239,4 @@ class Attempt:
 
 
 def worker_name() -> str:
-    import os
-
     return f"{socket.gethostname()}:{os.getpid()}"

@@ -190,8 +190,9 @@ def batch_delete(request: HttpRequest) -> HttpResponse:
     """First POST shows what will go and what cannot; the POST with `confirm` deletes the deletable."""
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     tasks = list(_tasks(request).filter(pk__in=ids))
-    refused = [(task, task.delete_refusal()) for task in tasks if task.delete_refusal()]
-    deletable = [task for task in tasks if not task.delete_refusal()]
+    verdicts = [(task, task.delete_refusal()) for task in tasks]
+    refused = [(task, reason) for task, reason in verdicts if reason]
+    deletable = [task for task, reason in verdicts if not reason]
     if not tasks:
         messages.error(request, _("Select the tasks to delete first."))
         return redirect("conversions:index")

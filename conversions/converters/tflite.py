@@ -6,6 +6,7 @@ makes the reference run and the op audit see the same graph that TFLite converts
 """
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from conversions.converters.verify import (
 )
 
 PRECISIONS = ("32bit", "16bit", "8bit", "8bit-dynamic")
+RANDOM_LIMIT = 32  # calibration samples reused for verification
 
 
 class TFLiteConverter(Converter):
@@ -156,9 +158,6 @@ class TFLiteConverter(Converter):
         return specs
 
 
-RANDOM_LIMIT = 32
-
-
 def _set_precision(converter, tf, precision: str, samples, batch_size: int, events: Events) -> None:
     if precision == "32bit":
         return
@@ -180,18 +179,12 @@ def _set_precision(converter, tf, precision: str, samples, batch_size: int, even
 
 def _explain_convert_error(exc: Exception) -> str:
     text = str(exc).strip()
-    ops = sorted(
-        {
-            line.split("tf.")[1].split()[0]
-            for line in text.splitlines()
-            if "tf." in line and "op" in line.lower()
-        }
-    )
+    ops = sorted(set(re.findall(r"'tf\.(\w+)' op", text)))
     hint = ""
     if ops:
         hint = (
-            f" TFLite cannot take these operations: {', '.join(ops)}. Choose 32bit if a quantized kernel is "
-            "missing, or replace the operations in the model."
+            f" TFLite cannot take these operations: {', '.join(ops)}. Choose 32bit if a quantized "
+            "kernel is missing, or replace the operations in the model."
         )
     return f"The TFLite converter refused the model.{hint} Its message: {text[-1500:]}"
 
