@@ -7,6 +7,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from conversions import locations
+from conversions.jobs import enqueue
 from conversions.models import ConversionTask
 from templates_registry.models import ConversionTemplate
 
@@ -137,8 +138,6 @@ class OptionsForm(forms.Form):
 
 def create_task(owner, task_form: TaskForm, options_form: OptionsForm) -> ConversionTask:
     """Store a validated task in `initializing` and deliver it to a worker on commit."""
-    from conversions.jobs import enqueue
-
     data = task_form.cleaned_data
     task = ConversionTask.objects.create(
         owner=owner,

@@ -80,8 +80,11 @@ class TFLiteConverter(Converter):
         model_dir = job.output_path / "model"
         model_dir.mkdir(parents=True, exist_ok=True)
         tflite_path = model_dir / f"{job.name}.tflite"
-        frozen_path = job.output_path.parent / "frozen.pb"
-        frozen_path.write_bytes(graph_def.SerializeToString())
+        if job.model_format == "frozen_graph":
+            frozen_path = layout.model  # already a frozen graph on disk: no need to write it again
+        else:
+            frozen_path = job.output_path.parent / "frozen.pb"
+            frozen_path.write_bytes(graph_def.SerializeToString())
         started = time.monotonic()
         converter = tf.compat.v1.lite.TFLiteConverter.from_frozen_graph(
             str(frozen_path),

@@ -1,3 +1,4 @@
+import argparse
 import sys
 import time
 
@@ -40,7 +41,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--wait", action="store_true", help="follow the task and exit 0 only if it succeeds"
         )
-        parser.add_argument("--poll", type=float, default=0.5, help=argparse_hidden())
+        parser.add_argument("--poll", type=float, default=0.5, help=argparse.SUPPRESS)
 
     def handle(self, *args, **opts):
         owner = self._owner(opts["owner"])
@@ -116,9 +117,3 @@ class Command(BaseCommand):
             return
         self.stderr.write(f"{task.status}: {task.error_message}")
         sys.exit(1)
-
-
-def argparse_hidden():
-    import argparse
-
-    return argparse.SUPPRESS
