@@ -1,0 +1,53 @@
+"""What this machine can convert: one probe per converter key, Django-free and cheap to call.
+
+A probe never imports a heavy toolkit into the caller: it looks for the package or executable and reads
+its version without loading it (importlib.metadata, `shutil.which`). The worker reports the result of
+`probe_all()` with its heartbeat, so the console can say which templates a live worker can run.
+
+Each probe returns a Capability. Converters add their probe to PROBES under their converter key.
+"""
+
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from typing import Callable
+
+
+@dataclass
+class Capability:
+    available: bool
+    tools: dict[str, str] = field(default_factory=dict)  # tool name -> version
+    reason: str = ""  # when not available: what is missing and how to install it
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def package_version(distribution: str) -> str | None:
+    """The installed version of a Python distribution, or None; never imports it."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def probe_tflite() -> Capability:
+    version = package_version("tensorflow") or package_version("tensorflow-cpu")
+    if version is None:
+        return Capability(False, reason="TensorFlow is not installed on this worker (pip install tensorflow).")
+    return Capability(True, {"tensorflow": version})
+
+
+PROBES: dict[str, Callable[[], Capability]] = {
+    "tflite": probe_tflite,
+}
+
+
+def probe_all() -> dict[str, dict]:
+    """Every registered probe's answer, keyed by converter key (JSON-ready)."""
+    answers = {}
+    for key, probe in PROBES.items():
+        try:
+            answers[key] = probe().as_dict()
+        except Exception as exc:  # a broken probe must not take the worker down
+            answers[key] = Capability(False, reason=f"probe failed: {exc}").as_dict()
+    return answers
