@@ -124,12 +124,25 @@ WORK_DIR = Path(os.getenv("WORK_DIR", BASE_DIR / "work")).resolve()
 CONVERSION_TIMEOUT = envint("CONVERSION_TIMEOUT", 900)  # seconds of wall clock
 CONVERSION_CPU_SECONDS = envint("CONVERSION_CPU_SECONDS", 3600)
 CONVERSION_MEMORY_MB = envint("CONVERSION_MEMORY_MB", 4096)
-# A running task whose heartbeat is older than this is considered lost.
+# Running tasks and workers beat this often (seconds). A task or worker silent for WORKER_LOST_AFTER
+# is lost: the reaper, which every worker runs each REAPER_INTERVAL, fails its task ("worker lost").
 HEARTBEAT_INTERVAL = envint("HEARTBEAT_INTERVAL", 5)
+WORKER_LOST_AFTER = envint("WORKER_LOST_AFTER", 30)
+REAPER_INTERVAL = envint("REAPER_INTERVAL", 10)
+# SIGTERM to `manage.py worker`: a running conversion may finish within this many seconds, else it
+# fails with "worker stopped".
+WORKER_STOP_GRACE = envint("WORKER_STOP_GRACE", 60)
 
-WORKER_QUEUE = os.getenv("WORKER_QUEUE", "cpu")
+# The queues this worker serves, comma-separated (`cpu`, `gpu`); each template names its queue.
+WORKER_QUEUES = [q.strip() for q in os.getenv("WORKER_QUEUE", "cpu").split(",") if q.strip()]
+WORKER_QUEUE = WORKER_QUEUES[0]
+# Prefix of the broker's queue names, so two consoles (or two test runs) can share one Redis.
+QUEUE_NAMESPACE = os.getenv("QUEUE_NAMESPACE", "")
 Q_CLUSTER = {
-    "name": WORKER_QUEUE,
+    # `name` salts the signed payloads: the same for every process of the site (web and workers).
+    "name": "console",
+    # The queue this qcluster pulls from; `manage.py worker` starts one qcluster per queue.
+    "cluster_name": QUEUE_NAMESPACE + WORKER_QUEUE,
     "workers": envint("WORKER_COUNT", 1),
     "orm": "default",
     # The task row is the source of truth: never redeliver (a model that crashed a converter will
@@ -141,6 +154,8 @@ Q_CLUSTER = {
     "save_limit": 1000,
     "catch_up": False,
     "poll": 0.5,
+    # Prefetch as little as possible: what a qcluster holds in memory is lost if it is killed.
+    "queue_limit": 1,
 }
 REDIS_URL = os.getenv("REDIS_URL", "")
 if REDIS_URL:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from conversions.models import ConversionTask
+from conversions.models import ConversionTask, Worker
 
 
 @admin.register(ConversionTask)
@@ -20,3 +20,10 @@ class ConversionTaskAdmin(admin.ModelAdmin):
         "result",
         "error_message",
     )
+
+
+@admin.register(Worker)
+class WorkerAdmin(admin.ModelAdmin):
+    list_display = ("name", "state", "queues", "started", "last_seen")
+    list_filter = ("state",)
+    readonly_fields = ("name", "host", "pid", "queues", "capabilities", "started", "last_seen")

@@ -1,27 +1,38 @@
 """The django-q2 entry points. Tasks are plain functions given ids, never objects."""
 
 import logging
+import os
 
+from django.conf import settings
 from django.db import transaction
 from django_q.tasks import async_task
 
-from conversions.models import ConversionTask
+from conversions.models import ConversionTask, Worker
 from conversions.pipeline import Attempt, worker_name
 
 logger = logging.getLogger(__name__)
 
 
+def deliver(task_id: int, queue: str) -> None:
+    """Hand a task id to the broker queue `queue`. Delivering twice is harmless: only one claim wins."""
+    async_task(
+        "conversions.jobs.run_conversion",
+        task_id,
+        cluster=settings.QUEUE_NAMESPACE + queue,
+        task_name=f"convert-{task_id}",
+    )
+
+
 def enqueue(task: ConversionTask) -> None:
     """Deliver the task to a worker of its template's queue once the surrounding transaction commits."""
     queue = task.template.queue
-    transaction.on_commit(
-        lambda: async_task(
-            "conversions.jobs.run_conversion",
-            task.pk,
-            cluster=queue,
-            task_name=f"convert-{task.pk}",
-        )
-    )
+    transaction.on_commit(lambda: deliver(task.pk, queue))
+
+
+def _this_worker_is_stopping() -> bool:
+    """True when the `manage.py worker` around this process got SIGTERM: it must not start new work."""
+    name = os.getenv("WORKER_NAME")
+    return bool(name) and Worker.objects.filter(name=name).exclude(state=Worker.State.RUNNING).exists()
 
 
 def run_conversion(task_id: int) -> str:
@@ -29,6 +40,10 @@ def run_conversion(task_id: int) -> str:
     task = ConversionTask.objects.select_related("template").filter(pk=task_id).first()
     if task is None:
         return "deleted"
+    if task.status == ConversionTask.Status.INITIALIZING and _this_worker_is_stopping():
+        # A stopping qcluster still runs what it had prefetched: give it back to the queue instead.
+        deliver(task.pk, task.template.queue)
+        return "handed back"
     attempt = task.claim(worker=worker_name())
     if attempt is None:
         logger.info("task %s is %s: not claimed", task_id, task.status)

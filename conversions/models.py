@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models, transaction
@@ -145,11 +146,45 @@ class ConversionTask(models.Model):
         )
 
     def mark_canceled(self) -> bool:
+        """Cancel an initializing or running task. The running attempt is fenced out by the status
+        change: its worker sees a failed heartbeat and kills the converter child."""
         return self._update(
             Q(status__in=self.ACTIVE),
             status=self.Status.CANCELED,
             finished=timezone.now(),
             error_message=str(_("Canceled by the user.")),
+        )
+
+    def mark_lost(self, cutoff) -> bool:
+        """Fail a running task whose heartbeat is older than `cutoff`: its worker vanished.
+
+        Conditional on the heartbeat it was seen with, so a beat that lands first wins."""
+        seen = self.heartbeat
+        message = _(
+            "Worker lost, last seen at %(time)s UTC (%(worker)s). The conversion was not retried "
+            "automatically: retry the task once the worker is back or the model is fixed."
+        ) % {"time": f"{seen:%Y-%m-%d %H:%M:%S}", "worker": self.worker or "unknown worker"}
+        condition = Q(self._current(self.attempt), heartbeat=seen, heartbeat__lt=cutoff)
+        return self._update(
+            condition, status=self.Status.FAILED, error_message=message, finished=timezone.now()
+        )
+
+    RETRYABLE = (Status.FAILED, Status.CANCELED)
+
+    def retry(self) -> bool:
+        """failed or canceled -> initializing, same parameters, no attempt yet; the caller enqueues it."""
+        return self._update(
+            Q(status__in=self.RETRYABLE),
+            status=self.Status.INITIALIZING,
+            stage="queued",
+            progress=0,
+            attempt=None,
+            heartbeat=None,
+            worker="",
+            started=None,
+            finished=None,
+            error_message="",
+            result={},
         )
 
     def append_log(
@@ -186,3 +221,71 @@ class TaskLogLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} [{self.level.upper()}] {self.text}"
+
+
+class WorkerQuerySet(models.QuerySet):
+    def live(self):
+        """Workers running now: heard from within WORKER_LOST_AFTER and not stopping or stopped."""
+        cutoff = timezone.now() - timedelta(seconds=settings.WORKER_LOST_AFTER)
+        return self.filter(state=Worker.State.RUNNING, last_seen__gte=cutoff)
+
+
+class Worker(models.Model):
+    """A `manage.py worker` process: where it runs, what it serves and which tools it has."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("Running")
+        STOPPING = "stopping", _("Stopping")
+        STOPPED = "stopped", _("Stopped")
+        LOST = "lost", _("Lost")
+
+    name = models.CharField(max_length=200, unique=True)  # host:pid, as in ConversionTask.worker
+    host = models.CharField(max_length=200)
+    pid = models.PositiveIntegerField()
+    queues = models.JSONField(default=list)
+    # converter key -> {"available": bool, "tools": {tool: version}, "reason": str}
+    capabilities = models.JSONField(default=dict)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
+    started = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+
+    objects = WorkerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["host", "pid"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def beat(self) -> bool:
+        """Say this worker is alive; False once someone else declared it lost."""
+        return bool(
+            Worker.objects.filter(pk=self.pk, state__in=[self.State.RUNNING, self.State.STOPPING])
+            .update(last_seen=timezone.now())
+        )
+
+    def set_state(self, state: str) -> None:
+        Worker.objects.filter(pk=self.pk).update(state=state, last_seen=timezone.now())
+        self.state = state
+
+    def mark_lost(self, cutoff) -> bool:
+        """running/stopping -> lost when silent since before `cutoff`; True for the one caller that won."""
+        return bool(
+            Worker.objects.filter(
+                pk=self.pk,
+                state__in=[self.State.RUNNING, self.State.STOPPING],
+                last_seen__lt=cutoff,
+            ).update(state=self.State.LOST)
+        )
+
+    @property
+    def is_live(self) -> bool:
+        cutoff = timezone.now() - timedelta(seconds=settings.WORKER_LOST_AFTER)
+        return self.state == self.State.RUNNING and self.last_seen >= cutoff
+
+    def tools(self) -> dict[str, str]:
+        """Every tool any converter reported, with its version (a tool two converters share once)."""
+        found = {}
+        for answer in self.capabilities.values():
+            found.update(answer.get("tools") or {})
+        return dict(sorted(found.items()))

@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from conversions import locations
 from conversions.converters.base import STAGES, ConversionError, Job
@@ -94,7 +94,13 @@ class Attempt:
     def _heartbeat(self) -> None:
         try:
             while not self.stop_beating.wait(settings.HEARTBEAT_INTERVAL):
-                if not self.task.beat(self.attempt):
+                try:
+                    current = self.task.beat(self.attempt)
+                except DatabaseError:  # a busy database must not stop the beat for good
+                    logger.warning("task %s: heartbeat failed", self.task.pk, exc_info=True)
+                    connection.close()
+                    continue
+                if not current:
                     self.stale = True
                     return
         finally:
@@ -222,7 +228,8 @@ class Attempt:
 
     def _publish(self, target, output_dir: Path, report: dict) -> None:
         """Artifacts first, then job_log.txt, then report.json: a reader that finds report.json finds everything."""
-        if self.stale or self.log.stale:
+        # Ask the database, not only the heartbeat thread: a cancel may have landed a moment ago.
+        if self.stale or self.log.stale or not self.task.beat(self.attempt):
             raise StaleAttempt()
         files = [
             (p, str(p.relative_to(output_dir)))
@@ -239,4 +246,5 @@ class Attempt:
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """The registry name of the `manage.py worker` this process serves (host:pid), else host:pid."""
+    return os.getenv("WORKER_NAME") or f"{socket.gethostname()}:{os.getpid()}"

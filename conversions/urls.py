@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversions import views
+from conversions import views, views_control, views_workers
 
 app_name = "conversions"
 
@@ -14,4 +14,7 @@ urlpatterns = [
     path("tasks/<int:task_id>/log/", views.log, name="log"),
     path("tasks/<int:task_id>/delete/", views.delete, name="delete"),
     path("tasks/<int:task_id>/artifacts/<path:name>", views.artifact, name="artifact"),
+    path("tasks/<int:task_id>/cancel/", views_control.cancel, name="cancel"),
+    path("tasks/<int:task_id>/retry/", views_control.retry, name="retry"),
+    path("workers/", views_workers.workers, name="workers"),
 ]

@@ -1,0 +1,52 @@
+"""Cancel and retry: POST-only, CSRF-protected, and only for the task's owner."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from conversions.jobs import enqueue
+from conversions.models import ConversionTask
+
+
+def _own_task(request: HttpRequest, task_id: int) -> ConversionTask:
+    return get_object_or_404(
+        ConversionTask.objects.select_related("template").filter(owner=request.user), pk=task_id
+    )
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, task_id: int) -> HttpResponse:
+    """Cancel an initializing or running task; a running converter is killed by its worker."""
+    task = _own_task(request, task_id)
+    if task.mark_canceled():
+        task.append_log([("warning", _("Canceled by %(user)s.") % {"user": request.user})])
+        messages.success(request, _("Task %(name)s canceled.") % {"name": task.name})
+    else:
+        messages.error(
+            request,
+            _("Task %(name)s has already ended (%(status)s): nothing to cancel.")
+            % {"name": task.name, "status": task.get_status_display().lower()},
+        )
+    return redirect("conversions:detail", task.pk)
+
+
+@login_required
+@require_POST
+def retry(request: HttpRequest, task_id: int) -> HttpResponse:
+    """Run a failed or canceled task again with the same parameters, as a new attempt."""
+    task = _own_task(request, task_id)
+    if task.retry():
+        task.append_log([("info", _("Retried by %(user)s.") % {"user": request.user})])
+        enqueue(task)
+        messages.success(request, _("Task %(name)s queued again.") % {"name": task.name})
+    else:
+        messages.error(
+            request,
+            _("Task %(name)s is %(status)s: only failed or canceled tasks can be retried.")
+            % {"name": task.name, "status": task.get_status_display().lower()},
+        )
+    return redirect("conversions:detail", task.pk)
