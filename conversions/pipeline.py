@@ -143,6 +143,7 @@ class Attempt:
         )
         job_path = self.workdir / "job.json"
         job.dump(job_path)
+        self.log.flush()  # the staging lines are on the page before the converter starts
         outcome = run_child(
             job_path,
             self._limits(),

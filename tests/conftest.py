@@ -84,10 +84,21 @@ def staff_user(django_user_model):
     return django_user_model.objects.create_user("carol", password="carol-pass-123", is_staff=True)
 
 
+def database_url() -> str:
+    """The URL of the database under test (SQLite file or PostgreSQL), for processes we start."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{django_settings.DATABASES['default']['NAME']}"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
 def worker_env(settings) -> dict:
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=f"sqlite:///{django_settings.DATABASES['default']['NAME']}",
+        DATABASE_URL=database_url(),
         DATA_DIR=str(settings.DATA_DIR),
         WORK_DIR=str(settings.WORK_DIR),
         DJANGO_SETTINGS_MODULE="console.settings",

@@ -7,9 +7,9 @@ its version without loading it (importlib.metadata, `shutil.which`). The worker 
 Each probe returns a Capability. Converters add their probe to PROBES under their converter key.
 """
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
-from typing import Callable
 
 
 @dataclass
