@@ -25,6 +25,7 @@ $(VENV)/.installed: pyproject.toml
 
 test: install
 	$(PY) -m pytest
+	$(PY) tests/scale/on_services.py  # tests/scale again, on PostgreSQL and Redis
 
 lint: install
 	$(VENV)/bin/ruff check .
