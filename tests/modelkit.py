@@ -28,10 +28,17 @@ def small_cnn(input_shape=(32, 32, 3), classes=10, seed=7):
     return keras.Model(inputs, outputs)
 
 
-def mobilenet_v2(seed=7):
+def mobilenet_v2(seed=7, logits=False):
+    """MobileNetV2, alpha 0.35, 96x96, 1000 classes. With random weights its softmax is nearly uniform
+    (every class about 1/1000, below int8's output step of 1/256); `logits` drops the softmax."""
     tf, keras = _keras()
     keras.utils.set_random_seed(seed)
-    return keras.applications.MobileNetV2(input_shape=(96, 96, 3), alpha=0.35, weights=None)
+    return keras.applications.MobileNetV2(
+        input_shape=(96, 96, 3),
+        alpha=0.35,
+        weights=None,
+        classifier_activation=None if logits else "softmax",
+    )
 
 
 def freeze(model, path: Path) -> tuple[str, str]:
