@@ -33,7 +33,9 @@ def package_version(distribution: str) -> str | None:
 def probe_tflite() -> Capability:
     version = package_version("tensorflow") or package_version("tensorflow-cpu")
     if version is None:
-        return Capability(False, reason="TensorFlow is not installed on this worker (pip install tensorflow).")
+        return Capability(
+            False, reason="TensorFlow is not installed on this worker (pip install tensorflow)."
+        )
     return Capability(True, {"tensorflow": version})
 
 
