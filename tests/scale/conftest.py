@@ -13,12 +13,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from conversions.jobs import deliver
-from conversions.models import ConversionTask
-from templates_registry.models import ConversionTemplate
-from tests.conftest import CNN_OPTIONS, ROOT, wait_for, worker_env
+from tests.conftest import ROOT, worker_env
+from tests.scale.helpers import children
 
-S = ConversionTask.Status
 # Short enough for tests, long enough that a busy 2-core machine never misses a beat by accident.
 TIMING = {"HEARTBEAT_INTERVAL": "1", "WORKER_LOST_AFTER": "6", "REAPER_INTERVAL": "1"}
 LOST_DEADLINE = 6 + 1 + 10  # WORKER_LOST_AFTER + REAPER_INTERVAL + a margin for a busy machine
@@ -79,73 +76,3 @@ def workers(transactional_db, builtin_templates, settings, tmp_path):
     pool = Workers(settings, tmp_path)
     yield pool
     pool.stop_all()
-
-
-def children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except FileNotFoundError:
-        return []
-
-
-def converter_pids(task_id: int) -> list[int]:
-    """Converter child processes (`python -m conversions.converters run .../task-<id>-*/job.json`)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            argv = (proc / "cmdline").read_bytes().split(b"\0")
-            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state == "Z":
-            continue
-        if b"conversions.converters" in argv and any(
-            f"/task-{task_id}-".encode() in a for a in argv
-        ):
-            found.append(int(proc.name))
-    return found
-
-
-def make_tasks(owner, folder: str, count: int, prefix: str = "t") -> list[ConversionTask]:
-    """`count` ARM conversions of `folder`, each to its own output folder, delivered to the cpu queue."""
-    template = ConversionTemplate.objects.get(slug="tensorflow-frozen-graph-to-tflite")
-    tasks = []
-    for i in range(count):
-        task = ConversionTask.objects.create(
-            owner=owner,
-            name=f"{prefix}{i:02d}",
-            template=template,
-            input_location=folder,
-            output_location=f"out/{prefix}{i:02d}/",
-            options=CNN_OPTIONS,
-        )
-        deliver(task.pk, template.queue)
-        tasks.append(task)
-    return tasks
-
-
-def ended(task_id: int):
-    task = ConversionTask.objects.get(pk=task_id)
-    return None if task.is_active else task
-
-
-def converting(task_id: int) -> int | None:
-    """The pid of the task's converter child once the task is running it, else None."""
-    task = ConversionTask.objects.get(pk=task_id)
-    if task.status != S.RUNNING:
-        return None
-    pids = converter_pids(task_id)
-    return pids[0] if pids else None
-
-
-def first_converting(tasks) -> tuple[ConversionTask, int]:
-    def probe():
-        for task in tasks:
-            pid = converting(task.pk)
-            if pid:
-                return ConversionTask.objects.get(pk=task.pk), pid
-        return None
-
-    return wait_for(probe, timeout=180, what="a converter child to start")

@@ -15,15 +15,8 @@ from django.urls import reverse
 
 from conversions.models import ConversionTask, Worker
 from tests.conftest import wait_for
-from tests.scale.conftest import (
-    LOST_DEADLINE,
-    S,
-    backend,
-    converter_pids,
-    ended,
-    first_converting,
-    make_tasks,
-)
+from tests.scale.conftest import LOST_DEADLINE, backend
+from tests.scale.helpers import S, converter_pids, ended, first_converting, make_tasks
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
