@@ -37,7 +37,7 @@ def run_round(environment: Environment, owner, workers: int, count: int) -> dict
     statuses = set(tasks.values_list("status", flat=True))
     assert statuses == {"succeeded"}, f"tasks ended {statuses}"
     per_task = [(t.finished - t.started).total_seconds() for t in tasks]
-    spread = sorted(tasks.values_list("worker", flat=True).distinct())
+    spread = set(tasks.values_list("worker", flat=True))
     return {
         "workers": workers,
         "seconds": elapsed,
