@@ -32,7 +32,9 @@ def enqueue(task: ConversionTask) -> None:
 def _this_worker_is_stopping() -> bool:
     """True when the `manage.py worker` around this process got SIGTERM: it must not start new work."""
     name = os.getenv("WORKER_NAME")
-    return bool(name) and Worker.objects.filter(name=name).exclude(state=Worker.State.RUNNING).exists()
+    return (
+        bool(name) and Worker.objects.filter(name=name).exclude(state=Worker.State.RUNNING).exists()
+    )
 
 
 def run_conversion(task_id: int) -> str:

@@ -260,8 +260,9 @@ class Worker(models.Model):
     def beat(self) -> bool:
         """Say this worker is alive; False once someone else declared it lost."""
         return bool(
-            Worker.objects.filter(pk=self.pk, state__in=[self.State.RUNNING, self.State.STOPPING])
-            .update(last_seen=timezone.now())
+            Worker.objects.filter(
+                pk=self.pk, state__in=[self.State.RUNNING, self.State.STOPPING]
+            ).update(last_seen=timezone.now())
         )
 
     def set_state(self, state: str) -> None:

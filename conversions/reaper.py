@@ -49,7 +49,9 @@ def reap(now=None) -> Reaped:
             logger.warning("worker %s lost, last seen at %s", worker.name, worker.last_seen)
             reaped.lost_workers.append(worker.name)
             reaped.redelivered += redeliver_waiting(worker.queues)
-    Worker.objects.exclude(state=Worker.State.RUNNING).filter(last_seen__lt=now - FORGET_AFTER).delete()
+    Worker.objects.exclude(state=Worker.State.RUNNING).filter(
+        last_seen__lt=now - FORGET_AFTER
+    ).delete()
     return reaped
 
 
