@@ -52,11 +52,11 @@ class Supervisor:
 
     def run(self) -> int:
         """Serve until a signal or a qcluster's own exit; returns the exit code."""
+        signal.signal(signal.SIGTERM, self._request_stop)  # before the clusters: none is orphaned
+        signal.signal(signal.SIGINT, self._request_stop)
         self.worker = register(self.name, self.queues)
         for queue in self.queues:
             self.clusters.append(self._start_cluster(queue))
-        signal.signal(signal.SIGTERM, self._request_stop)
-        signal.signal(signal.SIGINT, self._request_stop)
         next_reap = 0.0
         while not self.stop_requested.wait(settings.HEARTBEAT_INTERVAL):
             if any(cluster.poll() is not None for cluster in self.clusters):
