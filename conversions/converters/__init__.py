@@ -8,7 +8,7 @@ from importlib import import_module
 
 CONVERTERS = {
     "tflite": "conversions.converters.tflite.TFLiteConverter",
-    "tensorrt": "conversions.converters.unavailable.TensorRTConverter",
+    "tensorrt": "conversions.converters.tensorrt.converter.TensorRTConverter",
     "ascend": "conversions.converters.unavailable.AscendConverter",
 }
 

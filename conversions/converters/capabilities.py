@@ -39,8 +39,15 @@ def probe_tflite() -> Capability:
     return Capability(True, {"tensorflow": version})
 
 
+def probe_tensorrt() -> Capability:
+    from conversions.converters.tensorrt import probe
+
+    return Capability(*probe.summary())
+
+
 PROBES: dict[str, Callable[[], Capability]] = {
     "tflite": probe_tflite,
+    "tensorrt": probe_tensorrt,
 }
 
 

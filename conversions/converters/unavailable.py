@@ -12,11 +12,6 @@ class _Unavailable(Converter):
         )
 
 
-class TensorRTConverter(_Unavailable):
-    key = "tensorrt"
-    what = "TensorRT engine (GPU)"
-
-
 class AscendConverter(_Unavailable):
     key = "ascend"
     what = "Ascend .om (ATC)"
