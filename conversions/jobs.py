@@ -5,6 +5,7 @@ import logging
 from django.db import transaction
 from django_q.tasks import async_task
 
+from conversions.converters.tensorrt.routing import queue_for
 from conversions.models import ConversionTask
 from conversions.pipeline import Attempt, worker_name
 
@@ -12,8 +13,8 @@ logger = logging.getLogger(__name__)
 
 
 def enqueue(task: ConversionTask) -> None:
-    """Deliver the task to a worker of its template's queue once the surrounding transaction commits."""
-    queue = task.template.queue
+    """Deliver the task to a worker of its queue once the surrounding transaction commits."""
+    queue = queue_for(task.template.queue, task.template.converter, task.options)
     transaction.on_commit(
         lambda: async_task(
             "conversions.jobs.run_conversion",

@@ -14,6 +14,7 @@ SLUGS = [
     "tensorflow-saved-model-to-tflite",
     "tensorflow-frozen-graph-to-tensorrt",
     "tensorflow-saved-model-to-tensorrt",
+    "onnx-to-tensorrt",
     "tensorflow-frozen-graph-to-ascend",
     "tf-frozengraph-to-ascend",
     "tf-savedmodel-to-ascend",
@@ -37,7 +38,7 @@ def keys(slug):
     return [o["key"] for o in ConversionTemplate.objects.get(slug=slug).option_schema]
 
 
-def test_the_migration_loads_all_thirteen_templates_in_spec_order():
+def test_the_migrations_load_the_spec_templates_and_onnx_to_tensorrt_in_order():
     assert list(ConversionTemplate.objects.values_list("slug", flat=True)) == SLUGS
     assert all(t.builtin and t.enabled for t in ConversionTemplate.objects.all())
 
@@ -69,7 +70,9 @@ def test_templates_carry_the_spec_option_keys():
 def test_chip_framework_and_format_filters():
     assert ConversionTemplate.objects.search(chip="arm").count() == 2
     assert ConversionTemplate.objects.search(framework="caffe").get().slug == "caffe-to-ascend"
-    assert ConversionTemplate.objects.search(model_format="onnx").get().slug == "onnx-to-ascend-tbe"
+    assert set(
+        ConversionTemplate.objects.search(model_format="onnx").values_list("slug", flat=True)
+    ) == {"onnx-to-ascend-tbe", "onnx-to-tensorrt"}
     assert ConversionTemplate.objects.search(q="TFLite").count() == 2
 
 
