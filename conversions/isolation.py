@@ -60,7 +60,9 @@ def child_env(extra: dict | None = None) -> dict:
             "CUDA_VISIBLE_DEVICES": "",
         }
     )
-    if "CUDA_VISIBLE_DEVICES" in os.environ:  # the GPUs standard TensorRT may use (tensorrt/probe.py)
+    if (
+        "CUDA_VISIBLE_DEVICES" in os.environ
+    ):  # the GPUs standard TensorRT may use (tensorrt/probe.py)
         env["WORKER_CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
     env.update(extra or {})
     return env

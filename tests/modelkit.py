@@ -38,10 +38,15 @@ def randomize_biases(model, seed=1):
     return model
 
 
-def mobilenet_v2(seed=7):
+def mobilenet_v2(seed=7, classifier_activation="softmax"):
     tf, keras = _keras()
     keras.utils.set_random_seed(seed)
-    return keras.applications.MobileNetV2(input_shape=(96, 96, 3), alpha=0.35, weights=None)
+    return keras.applications.MobileNetV2(
+        input_shape=(96, 96, 3),
+        alpha=0.35,
+        weights=None,
+        classifier_activation=classifier_activation,
+    )
 
 
 def freeze(model, path: Path) -> tuple[str, str]:

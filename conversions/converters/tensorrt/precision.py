@@ -6,7 +6,8 @@ tensor types of the ONNX decide. So:
   sensitive operators (exponentials, logarithms, softmax, long reductions) kept in float32.
 - 8bit: int8 QuantizeLinear / DequantizeLinear pairs calibrated on calibration_data with ONNX Runtime's
   static quantization: symmetric, per-channel weights, biases left in float (the RTX parser refuses an
-  int32 bias DequantizeLinear).
+  int32 bias DequantizeLinear), and the same sensitive operators left in float (ONNX Runtime fixes a
+  softmax output's int8 range to [0, 1], which rounds the small probabilities of many classes to 0).
 Every variant is run in ONNX Runtime and compared with the original before an engine is built.
 """
 
@@ -17,7 +18,7 @@ import numpy as np
 from conversions.converters.base import ConversionError, Events
 
 PRECISIONS = ("32bit", "16bit", "8bit")
-# Kept in float32 in a 16bit model: fp16 overflows in exp/pow, underflows in log, and loses precision
+# Kept in float32 in a 16bit model and unquantized in an 8bit one: fp16 overflows in exp/pow, underflows in log, and loses precision
 # when it accumulates many terms.
 FLOAT32_OPS = [
     "Exp",
@@ -75,6 +76,11 @@ def to_int8(source: Path, target: Path, names, samples, batch: int, events: Even
         f"Calibrate int8 on {len(samples)} samples in batches of {batch} "
         "(symmetric, per-channel weights, float biases)"
     )
+    import onnx
+
+    sensitive = [
+        n.name for n in onnx.load(str(source)).graph.node if n.op_type in FLOAT32_OPS and n.name
+    ]
     try:
         quantize_static(
             str(source),
@@ -84,6 +90,7 @@ def to_int8(source: Path, target: Path, names, samples, batch: int, events: Even
             per_channel=True,
             activation_type=QuantType.QInt8,
             weight_type=QuantType.QInt8,
+            nodes_to_exclude=sensitive,
             extra_options={
                 "ActivationSymmetric": True,
                 "WeightSymmetric": True,
