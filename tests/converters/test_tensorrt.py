@@ -92,9 +92,13 @@ def test_a_frozen_graph_becomes_an_rtx_engine_in_every_precision(
         1024,
     )
     assert config["optimization_profile"] is None
-    node_types = {n.op_type for n in onnx.load(str(model / "net.onnx")).graph.node}
+    graph = onnx.load(str(model / "net.onnx")).graph
+    node_types = {n.op_type for n in graph.node}
     assert ("QuantizeLinear" in node_types) == (precision == "8bit")
     assert ("Cast" in node_types) == (precision == "16bit")
+    softmax = next(n for n in graph.node if n.op_type == "Softmax")
+    quantized = {n.input[0] for n in graph.node if n.op_type == "QuantizeLinear"}
+    assert softmax.output[0] not in quantized  # probabilities stay float in 8bit
     logged = messages(events)
     assert any(m.startswith("[TensorRT-RTX] Engine generation completed") for m in logged)
     assert not messages(events, "error")
