@@ -7,7 +7,6 @@ standard TensorRT needs one to build: those tests run only where both are presen
 import io
 import json
 
-import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper
@@ -36,30 +35,8 @@ def run(input_dir, output_dir, model_format="frozen_graph", **options):
     return report, [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
-def calibration(folder, count=16, shape=(32, 32, 3)):
-    folder.mkdir(parents=True, exist_ok=True)
-    samples = np.random.default_rng(0).uniform(-1, 1, size=(count, *shape)).astype(np.float32)
-    np.save(folder / "batch.npy", samples)
-
-
 def messages(events, level=None):
     return [e["message"] for e in events if e["event"] == "log" and level in (None, e["level"])]
-
-
-@pytest.fixture(scope="module")
-def biased_cnn_pb(tmp_path_factory):
-    """The small CNN with non-zero biases, so the ONNX has Conv and Gemm biases to keep float."""
-    path = tmp_path_factory.mktemp("models") / "cnn.pb"
-    modelkit.freeze(modelkit.randomize_biases(modelkit.small_cnn()), path)
-    return path
-
-
-@pytest.fixture
-def cnn_input(tmp_path, biased_cnn_pb):
-    (tmp_path / "in/model").mkdir(parents=True)
-    (tmp_path / "in/model/cnn.pb").write_bytes(biased_cnn_pb.read_bytes())
-    calibration(tmp_path / "in/calibration_data")
-    return tmp_path / "in"
 
 
 @pytest.mark.parametrize(
@@ -67,9 +44,9 @@ def cnn_input(tmp_path, biased_cnn_pb):
     [("32bit", 1e-5, 0.99999), ("16bit", 1e-2, 0.999), ("8bit", 5e-2, 0.99)],
 )
 def test_a_frozen_graph_becomes_an_rtx_engine_in_every_precision(
-    cnn_input, tmp_path, precision, max_error, cosine
+    trt_input, tmp_path, precision, max_error, cosine
 ):
-    report, events = run(cnn_input, tmp_path / "out", quantization_precision=precision, **CNN)
+    report, events = run(trt_input, tmp_path / "out", quantization_precision=precision, **CNN)
     model = tmp_path / "out/model"
     assert (model / "net.engine").stat().st_size > 100_000
     assert report["output_size_bytes"] == (model / "net.engine").stat().st_size
@@ -162,9 +139,9 @@ def test_8bit_without_calibration_data_says_what_to_provide(onnx_input, tmp_path
     assert "Or choose 16bit, which needs no data." in message
 
 
-def test_float32_matrix_products_for_turing_are_refused_with_a_way_out(cnn_input, tmp_path):
+def test_float32_matrix_products_for_turing_are_refused_with_a_way_out(trt_input, tmp_path):
     with pytest.raises(ConversionError) as info:
-        run(cnn_input, tmp_path / "out", target_gpus="SM75", **CNN)
+        run(trt_input, tmp_path / "out", target_gpus="SM75", **CNN)
     message = str(info.value)
     assert "TensorRT-RTX could not build the engine" in message and "FP32 GEMM" in message
     assert "choose 16bit, or remove SM75 from the target GPUs" in message
@@ -241,9 +218,9 @@ def test_dynamic_dimensions_other_than_the_batch_are_refused(tmp_path):
 
 
 @pytest.mark.skipif(probe.STANDARD in probe.usable(), reason="standard TensorRT can build here")
-def test_a_missing_standard_tensorrt_says_what_to_install_and_where(cnn_input, tmp_path):
+def test_a_missing_standard_tensorrt_says_what_to_install_and_where(trt_input, tmp_path):
     with pytest.raises(ConversionError) as info:
-        run(cnn_input, tmp_path / "out", engine_builder="tensorrt", **CNN)
+        run(trt_input, tmp_path / "out", engine_builder="tensorrt", **CNN)
     message = str(info.value)
     if probe.builder_version(probe.STANDARD) is None:
         assert message.startswith("Standard TensorRT is not installed on this worker.")
@@ -254,7 +231,7 @@ def test_a_missing_standard_tensorrt_says_what_to_install_and_where(cnn_input, t
     assert not (tmp_path / "out/model").exists()  # refused before any work
 
 
-def test_auto_without_any_builder_names_both_packages(cnn_input, tmp_path, monkeypatch):
+def test_auto_without_any_builder_names_both_packages(trt_input, tmp_path, monkeypatch):
     # Stands in for a worker without TensorRT-RTX: the probe looks modules up with find_spec.
     real = probe.importlib.util.find_spec
     monkeypatch.setattr(
@@ -263,16 +240,16 @@ def test_auto_without_any_builder_names_both_packages(cnn_input, tmp_path, monke
         lambda name, *a: None if name in probe.MODULES.values() else real(name, *a),
     )
     with pytest.raises(ConversionError) as info:
-        run(cnn_input, tmp_path / "out", **CNN)
+        run(trt_input, tmp_path / "out", **CNN)
     message = str(info.value)
     assert "No TensorRT engine builder can run on this worker" in message
     assert "pip install tensorrt-rtx" in message and "https://pypi.nvidia.com" in message
 
 
 @needs_standard_tensorrt
-def test_standard_tensorrt_builds_for_the_gpu_it_runs_on(cnn_input, tmp_path):
+def test_standard_tensorrt_builds_for_the_gpu_it_runs_on(trt_input, tmp_path):
     report, _ = run(
-        cnn_input,
+        trt_input,
         tmp_path / "out",
         engine_builder="tensorrt",
         quantization_precision="16bit",
