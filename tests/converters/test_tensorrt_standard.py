@@ -32,13 +32,19 @@ __version__ = "10.99.0-stand-in"
 IMPORTED_WITH_CUDA_VISIBLE_DEVICES = os.environ.get("CUDA_VISIBLE_DEVICES")
 
 
-class Builder(_rtx.Builder):
+class Builder:
+    def __init__(self, logger):
+        self._builder = _rtx.Builder(logger)
+
+    def __getattr__(self, name):
+        return getattr(self._builder, name)
+
     def build_serialized_network(self, network, config):
         if config.num_compute_capabilities != 0:
             raise TypeError("standard TensorRT takes no compute capabilities")
         config.num_compute_capabilities = 1  # the GPU it runs on: an L4
         config.set_compute_capability(_rtx.ComputeCapability.SM89, 0)
-        return super().build_serialized_network(network, config)
+        return self._builder.build_serialized_network(network, config)
 '''
 NVIDIA_SMI = """#!/bin/sh
 [ "$1" = "--query-gpu=compute_cap" ] && [ "$2" = "--format=csv,noheader" ] && [ $# -eq 2 ] || exit 9

@@ -110,6 +110,8 @@ class _Run:
             f"ONNX Runtime {_version('onnxruntime')} (CPU): the {self.precision} ONNX model the engine "
             f"is built from, against {'TensorFlow' if source.tensorflow else 'the input ONNX model'}"
         )
+        if self.precision == "16bit":
+            self._check_float16_range(float32, source, sets, verification)
         if source.tensorflow is not None and self.precision != "32bit":
             export_rows = compare_outputs(
                 source.outputs, reference, precision.run_onnx(float32, source.inputs, sets), "32bit"
@@ -228,6 +230,19 @@ class _Run:
             precision.to_int8(float32, path, names, samples, batch, self.events)
         self.timings["precision_s"] = time.monotonic() - started
         return path
+
+    def _check_float16_range(self, float32: Path, source: Source, sets, verification) -> None:
+        overflows = precision.float16_overflows(float32, source.inputs, sets)
+        verification["float16_overflows"] = overflows
+        if overflows:
+            verification["verdict"] = "fail"
+            worst = sorted(overflows.items(), key=lambda item: -item[1])[:3]
+            self.events.log(
+                "These activations exceed float16's range (65504) and would be inf in a 16bit engine: "
+                + ", ".join(f"{name} reaches {peak:.3g}" for name, peak in worst)
+                + ". Choose 32bit or 8bit, or scale the model's values down.",
+                level="error",
+            )
 
     def _report(self, source: Source, verification: dict, onnx_path: Path) -> dict:
         versions = {

@@ -8,7 +8,10 @@ tensor types of the ONNX decide. So:
   static quantization: symmetric, per-channel weights, biases left in float (the RTX parser refuses an
   int32 bias DequantizeLinear), and the same sensitive operators left in float (ONNX Runtime fixes a
   softmax output's int8 range to [0, 1], which rounds the small probabilities of many classes to 0).
-Every variant is run in ONNX Runtime and compared with the original before an engine is built.
+Every variant is run in ONNX Runtime and compared with the original before an engine is built. ONNX
+Runtime's CPU has few float16 kernels and runs a float16 graph in float32 (its cast insertion also drops
+the float16 round trips), so that comparison shows the float16 weights but not float16 arithmetic;
+the activations that would overflow float16 are found separately (float16_overflows).
 """
 
 from pathlib import Path
@@ -18,6 +21,7 @@ import numpy as np
 from conversions.converters.base import ConversionError, Events
 
 PRECISIONS = ("32bit", "16bit", "8bit")
+FLOAT16_MAX = 65504.0
 # Kept in float32 in a 16bit model and unquantized in an 8bit one: fp16 overflows in exp/pow, underflows in log, and loses precision
 # when it accumulates many terms.
 FLOAT32_OPS = [
@@ -120,3 +124,35 @@ def run_onnx(path: Path, inputs, sets) -> list[np.ndarray]:
             f"ONNX Runtime could not run {Path(path).name}: {str(exc).strip()[-1000:]}"
         ) from None
     return [np.concatenate([r[i] for r in results]) for i in range(len(results[0]))]
+
+
+def float16_overflows(float32: Path, inputs, sets) -> dict[str, float]:
+    """Tensors of the float32 model that leave float16's range on these inputs, with their largest
+    magnitude; the 16bit variant computes these as inf. Tensors of FLOAT32_OPS stay float32 there."""
+    import onnx
+    import onnxruntime as ort
+
+    model = onnx.load(str(float32))
+    typed = onnx.shape_inference.infer_shapes(model).graph
+    infos = {v.name: v for v in [*typed.value_info, *typed.output]}
+    outputs = {v.name for v in model.graph.output}
+    watched = [
+        name
+        for node in model.graph.node
+        if node.op_type not in FLOAT32_OPS
+        for name in node.output
+        if name in infos and infos[name].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    ]
+    model.graph.output.extend(infos[name] for name in watched if name not in outputs)
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    session = ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+    peaks = dict.fromkeys(watched, 0.0)
+    for arrays in sets:
+        feed = {s.name: a for s, a in zip(inputs, arrays, strict=True)}
+        for name, value in zip(watched, session.run(watched, feed), strict=True):
+            finite = np.abs(value[np.isfinite(value)])
+            peaks[name] = max(peaks[name], float(finite.max()) if finite.size else 0.0)
+    return {name: peak for name, peak in peaks.items() if peak > FLOAT16_MAX}
