@@ -9,9 +9,9 @@ tensor types of the ONNX decide. So:
   int32 bias DequantizeLinear), and the same sensitive operators left in float (ONNX Runtime fixes a
   softmax output's int8 range to [0, 1], which rounds the small probabilities of many classes to 0).
 Every variant is run in ONNX Runtime and compared with the original before an engine is built. ONNX
-Runtime's CPU has few float16 kernels and runs a float16 graph in float32 (its cast insertion also drops
-the float16 round trips), so that comparison shows the float16 weights but not float16 arithmetic;
-the activations that would overflow float16 are found separately (float16_overflows).
+Runtime's CPU has few float16 kernels and runs a float16 graph in float32 (dropping the float16 round
+trips), which would hide float16 rounding and overflow; so a 16bit variant is checked through an
+emulation that rounds its weights and activations to float16 explicitly (float16_emulation).
 """
 
 from pathlib import Path
@@ -126,33 +126,45 @@ def run_onnx(path: Path, inputs, sets) -> list[np.ndarray]:
     return [np.concatenate([r[i] for r in results]) for i in range(len(results[0]))]
 
 
-def float16_overflows(float32: Path, inputs, sets) -> dict[str, float]:
-    """Tensors of the float32 model that leave float16's range on these inputs, with their largest
-    magnitude; the 16bit variant computes these as inf. Tensors of FLOAT32_OPS stay float32 there."""
+def float16_emulation(float32: Path, target: Path) -> None:
+    """Write a float32 model that rounds like the 16bit variant, for ONNX Runtime's CPU to run: float16
+    weights, and every activation outside the float32 operators rounded to float16 (beyond 65504 it
+    becomes inf), each operator computing in float32 as TensorRT accumulates."""
     import onnx
-    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+    from onnxruntime.transformers.float16 import DEFAULT_OP_BLOCK_LIST
 
     model = onnx.load(str(float32))
     typed = onnx.shape_inference.infer_shapes(model).graph
-    infos = {v.name: v for v in [*typed.value_info, *typed.output]}
-    outputs = {v.name for v in model.graph.output}
-    watched = [
-        name
-        for node in model.graph.node
-        if node.op_type not in FLOAT32_OPS
-        for name in node.output
-        if name in infos and infos[name].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
-    ]
-    model.graph.output.extend(infos[name] for name in watched if name not in outputs)
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    session = ort.InferenceSession(
-        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
-    )
-    peaks = dict.fromkeys(watched, 0.0)
-    for arrays in sets:
-        feed = {s.name: a for s, a in zip(inputs, arrays, strict=True)}
-        for name, value in zip(watched, session.run(watched, feed), strict=True):
-            finite = np.abs(value[np.isfinite(value)])
-            peaks[name] = max(peaks[name], float(finite.max()) if finite.size else 0.0)
-    return {name: peak for name, peak in peaks.items() if peak > FLOAT16_MAX}
+    floats = {
+        v.name
+        for v in [*typed.value_info, *typed.output]
+        if v.type.tensor_type.elem_type == TensorProto.FLOAT
+    }
+    keep = set(DEFAULT_OP_BLOCK_LIST + FLOAT32_OPS)
+    half = [n for n in model.graph.node if n.op_type not in keep]
+    half_inputs = {name for n in half for name in n.input}
+    for index, weight in enumerate(model.graph.initializer):
+        if weight.data_type == TensorProto.FLOAT and weight.name in half_inputs:
+            rounded = np.clip(numpy_helper.to_array(weight), -FLOAT16_MAX, FLOAT16_MAX)
+            rounded = rounded.astype(np.float16).astype(np.float32)
+            model.graph.initializer[index].CopyFrom(numpy_helper.from_array(rounded, weight.name))
+    nodes = []
+    for node in model.graph.node:
+        nodes.append(node)
+        if node.op_type in keep and not half_inputs.intersection(node.output):
+            continue
+        for position, name in enumerate(node.output):
+            if name in floats:
+                node.output[position] = f"{name}/float32"
+                nodes.append(
+                    helper.make_node(
+                        "Cast", [f"{name}/float32"], [f"{name}/float16"], to=TensorProto.FLOAT16
+                    )
+                )
+                nodes.append(
+                    helper.make_node("Cast", [f"{name}/float16"], [name], to=TensorProto.FLOAT)
+                )
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    onnx.save(model, str(target))
