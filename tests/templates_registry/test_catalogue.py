@@ -220,10 +220,10 @@ def test_target_gpus_take_several_known_capabilities():
     assert "the default is invalid" in schema_errors([broken])[0]
 
 
-def test_migration_0003_adds_onnx_to_tensorrt_and_refreshes_the_gpu_options_only():
+def test_migration_0004_adds_onnx_to_tensorrt_and_refreshes_the_gpu_options_only():
     from django.apps import apps
 
-    migration = import_module("templates_registry.migrations.0003_tensorrt_templates")
+    migration = import_module("templates_registry.migrations.0004_tensorrt_templates")
     ConversionTemplate.objects.filter(slug="onnx-to-tensorrt").delete()
     frozen = ConversionTemplate.objects.get(slug="tensorflow-frozen-graph-to-tensorrt")
     frozen.option_schema = frozen.option_schema[:4]  # as migration 0002 loaded it

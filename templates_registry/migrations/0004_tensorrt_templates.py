@@ -21,5 +21,5 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("templates_registry", "0002_load_builtin_templates")]
+    dependencies = [("templates_registry", "0003_template_limits")]
     operations = [migrations.RunPython(forward, backward)]
