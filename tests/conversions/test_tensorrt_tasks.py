@@ -121,3 +121,13 @@ def test_a_worker_builds_the_engine_and_publishes_it_with_the_builder_log(
         "job_log.txt",
     ]
     assert task.result == report
+
+
+def test_the_child_hides_gpus_but_tells_standard_tensorrt_which_the_worker_may_use(monkeypatch):
+    from conversions.isolation import child_env
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
+    env = child_env()
+    assert (env["CUDA_VISIBLE_DEVICES"], env["WORKER_CUDA_VISIBLE_DEVICES"]) == ("", "0,1")
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    assert "WORKER_CUDA_VISIBLE_DEVICES" not in child_env()
