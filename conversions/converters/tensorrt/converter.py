@@ -96,6 +96,22 @@ class _Run:
         float32 = self._float32_onnx(source)
         reference = self._reference(source, float32, sets)
         variant = self._apply_precision(float32, source, samples)
+        verification = self._verify(source, float32, variant, reference, sets, bool(samples))
+
+        self.model_dir.mkdir(parents=True, exist_ok=True)
+        onnx_path = self.model_dir / f"{self.job.name}.onnx"
+        shutil.copyfile(variant, onnx_path)
+        report = self._report(source, verification, onnx_path)
+        if verification["verdict"] == "fail":
+            self.events.log(
+                f"The {self.precision} ONNX model does not match the original: no engine is built.",
+                level="error",
+            )
+            return report
+        return self._build(variant, onnx_path, report)
+
+    def _verify(self, source, float32, variant, reference, sets, from_calibration) -> dict:
+        """Run the variant (16bit: its float16 emulation) in ONNX Runtime against the reference."""
         started = time.monotonic()
         checked = variant
         if self.precision == "16bit":
@@ -109,7 +125,7 @@ class _Run:
         )
         self.timings["onnx_check_s"] = time.monotonic() - started
         _log_rows(self.events, rows, f"{self.precision} ONNX in ONNX Runtime")
-        verification = summary(rows, len(sets), bool(samples), self.job.seed)
+        verification = summary(rows, len(sets), from_calibration, self.job.seed)
         what = f"the {self.precision} ONNX model the engine is built from"
         if self.precision == "16bit":
             what += " (its float16 rounding emulated in float32: the CPU has no float16 arithmetic)"
@@ -132,16 +148,10 @@ class _Run:
                 "verdict": overall_verdict(export_rows),
             }
 
-        self.model_dir.mkdir(parents=True, exist_ok=True)
-        onnx_path = self.model_dir / f"{self.job.name}.onnx"
-        shutil.copyfile(variant, onnx_path)
-        report = self._report(source, verification, onnx_path)
-        if verification["verdict"] == "fail":
-            self.events.log(
-                f"The {self.precision} ONNX model does not match the original: no engine is built.",
-                level="error",
-            )
-            return report
+        return verification
+
+    def _build(self, variant: Path, onnx_path: Path, report: dict) -> dict:
+        """Build the engine, write config.json, and complete the report."""
         engine_path = self.model_dir / f"{self.job.name}.engine"
         engine = builders.build(variant, engine_path, self.plan, self.events)
         self.timings["engine_build_s"] = engine.pop("build_seconds")
@@ -155,8 +165,8 @@ class _Run:
         (self.model_dir / "config.json").write_text(json.dumps(config, indent=2))
 
         self.events.stage("verifying")
-        verification["engine"] = _engine_check()
-        self.events.log(verification["engine"]["reason"])
+        report["verification"]["engine"] = _engine_check()
+        self.events.log(report["verification"]["engine"]["reason"])
         report.update(
             engine=config,
             artifacts={
