@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from typing import Callable
 
+from conversions.converters.ascend.command import atc_version, find_atc, missing_message
+
 
 @dataclass
 class Capability:
@@ -37,8 +39,17 @@ def probe_tflite() -> Capability:
     return Capability(True, {"tensorflow": version})
 
 
+def probe_ascend() -> Capability:
+    """ATC from ATC_PATH or PATH; its version from the toolkit's version.info (atc is not run)."""
+    atc = find_atc()
+    if atc is None:
+        return Capability(False, reason=missing_message())
+    return Capability(True, {"atc": atc_version(atc)})
+
+
 PROBES: dict[str, Callable[[], Capability]] = {
     "tflite": probe_tflite,
+    "ascend": probe_ascend,
 }
 
 

@@ -16,7 +16,3 @@ class TensorRTConverter(_Unavailable):
     key = "tensorrt"
     what = "TensorRT engine (GPU)"
 
-
-class AscendConverter(_Unavailable):
-    key = "ascend"
-    what = "Ascend .om (ATC)"
