@@ -105,11 +105,8 @@ class AscendConverter(Converter):
             },
             "notes": notes + model.notes,
             "verification": {"verdict": "skipped", "reason": NOT_VERIFIED, "outputs": []},
-            "input_model": {
-                "path": _shown(layout),
-                "sha256": sha256_of(layout.model),
-                "size_bytes": size_of(layout.model),
-            },
+            "input_model": {**_described(layout.model), "path": _shown(layout)},
+            "input_weights": _described(layout.weights) if layout.weights else None,
             "artifacts": artifacts,
             "output_size_bytes": size_of(om),
             "timings": {
@@ -161,3 +158,7 @@ class AscendConverter(Converter):
 def _shown(layout: Layout) -> str:
     relative = layout.model.relative_to(layout.root)
     return str(relative) if str(relative) != "." else "the SavedModel"
+
+
+def _described(path: Path) -> dict:
+    return {"path": path.name, "sha256": sha256_of(path), "size_bytes": size_of(path)}
