@@ -234,3 +234,9 @@ def test_every_soc_version_offered_is_one_atc_documents(atc, files, tmp_path):
     for soc in SOC_VERSIONS:
         result = run_stand_in(atc, arguments(call_for(files, 5, soc_version=soc)), tmp_path)
         assert result.returncode == 0, (soc, result.stdout)
+
+
+def test_a_layout_the_framework_does_not_take_is_refused(files):
+    with pytest.raises(ConversionError, match="--input_format takes NCHW or ND for this model"):
+        arguments(call_for(files, 5, input_format="NHWC"))
+    assert "--input_format=NHWC" in arguments(call_for(files, 3, input_format="NHWC"))

@@ -117,8 +117,26 @@ def _path(flag: str, value: Path) -> str:
     return text
 
 
-def _checked(flag: str, value: str, valid: bool, expected: str) -> str:
-    if len(value) > MAX_VALUE_LENGTH or not valid:
+def _one_of(values) -> re.Pattern:
+    return re.compile("|".join(re.escape(v) for v in values))
+
+
+# The grammar of every flag that takes a value from the options, in the order they are passed.
+GRAMMAR = {
+    "soc_version": (SOC_VERSION_RE, "an Ascend chip name such as Ascend310"),
+    "input_shape": (INPUT_SHAPE_RE, "name:n,c,h,w;name2:n,c,h,w with positive numbers"),
+    "input_format": (_one_of(("NCHW", "NHWC", "ND")), "NCHW, NHWC or ND"),
+    "out_nodes": (OUT_NODES_RE, "node:index;node:index"),
+    "precision_mode": (_one_of(PRECISION_MODES.values()), "force_fp16 or allow_fp32_to_fp16"),
+    "output_type": (_one_of(OUTPUT_TYPES), " or ".join(OUTPUT_TYPES)),
+    "buffer_optimize": (_one_of(BUFFER_OPTIMIZE.values()), "l2_optimize or off_optimize"),
+    "log": (_one_of(LOG_LEVELS), " or ".join(LOG_LEVELS)),
+}
+
+
+def _checked(flag: str, value: str) -> str:
+    pattern, expected = GRAMMAR[flag]
+    if len(value) > MAX_VALUE_LENGTH or not pattern.fullmatch(value):
         raise ConversionError(
             f"The value '{value[:200]}' cannot be passed to ATC's --{flag}: expected {expected}."
         )
@@ -140,37 +158,16 @@ def arguments(call: AtcCall) -> list[str]:
     ]
     if call.weight is not None:
         args.append(f"--weight={_path('weight', call.weight)}")
-    soc = call.soc_version
-    args.append(
-        f"--soc_version={_checked('soc_version', soc, bool(SOC_VERSION_RE.fullmatch(soc)), 'an Ascend chip name such as Ascend310')}"
-    )
-    optional = [
-        ("input_shape", call.input_shape, INPUT_SHAPE_RE.fullmatch, "name:n,c,h,w;name2:..."),
-        (
-            "input_format",
-            call.input_format,
-            INPUT_FORMATS[call.framework].__contains__,
-            "a layout ATC accepts for this framework",
-        ),
-        ("out_nodes", call.out_nodes, OUT_NODES_RE.fullmatch, "node:index;node:index"),
-        (
-            "precision_mode",
-            call.precision_mode,
-            set(PRECISION_MODES.values()).__contains__,
-            "force_fp16 or allow_fp32_to_fp16",
-        ),
-        ("output_type", call.output_type, OUTPUT_TYPES.__contains__, " or ".join(OUTPUT_TYPES)),
-        (
-            "buffer_optimize",
-            call.buffer_optimize,
-            set(BUFFER_OPTIMIZE.values()).__contains__,
-            "l2_optimize or off_optimize",
-        ),
-        ("log", call.log, LOG_LEVELS.__contains__, " or ".join(LOG_LEVELS)),
-    ]
-    for flag, value, rule, expected in optional:
+    args.append(f"--soc_version={_checked('soc_version', call.soc_version)}")
+    for flag in list(GRAMMAR)[1:]:
+        value = getattr(call, flag)
         if value:
-            args.append(f"--{flag}={_checked(flag, value, bool(rule(value)), expected)}")
+            args.append(f"--{flag}={_checked(flag, value)}")
+    if call.input_format not in ("", *INPUT_FORMATS[call.framework]):
+        raise ConversionError(
+            f"ATC's --input_format takes {' or '.join(INPUT_FORMATS[call.framework])} for this "
+            f"model, not {call.input_format}."
+        )
     if call.insert_op_conf is not None:
         args.append(f"--insert_op_conf={_path('insert_op_conf', call.insert_op_conf)}")
     return args
