@@ -15,4 +15,3 @@ class _Unavailable(Converter):
 class TensorRTConverter(_Unavailable):
     key = "tensorrt"
     what = "TensorRT engine (GPU)"
-
