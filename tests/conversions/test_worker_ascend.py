@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from django.urls import reverse
 
 from conversions.converters.ascend.command import ATC_MISSING
 from conversions.models import ConversionTask
@@ -43,7 +44,7 @@ def convert_lenet(settings, dirs, name):
 
 
 def test_a_caffe_task_is_converted_to_an_om_by_the_worker(
-    settings, admin_user, dirs, atc_path, worker
+    client, settings, admin_user, dirs, atc_path, worker
 ):
     result = convert_lenet(settings, dirs, "lenet-om")
     assert result.returncode == 0, result.stderr
@@ -65,6 +66,9 @@ def test_a_caffe_task_is_converted_to_an_om_by_the_worker(
     log = (out / "job_log.txt").read_text()
     assert "[TOOL] ATC run success, welcome to the next use." in log
     assert "Preflight passed: data [1, 1, 28, 28]" in log
+    client.force_login(admin_user)
+    page = client.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    assert "lenet-om.om" in page and "fusion_result.json" in page
 
 
 def test_without_atc_the_task_fails_with_the_install_message(
