@@ -192,6 +192,7 @@ def test_success_needs_exit_code_success_line_and_om(tmp_path, atc, monkeypatch,
     with pytest.raises(ConversionError) as info:
         convert(tmp_path, "caffe-to-ascend", tmp_path / "input")
     assert str(info.value).startswith(message)
+    assert not (tmp_path / "work/output/m1.om").exists()
 
 
 def test_without_atc_the_task_fails_with_the_install_message(tmp_path, monkeypatch):

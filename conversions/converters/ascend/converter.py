@@ -67,6 +67,7 @@ class AscendConverter(Converter):
         started = time.monotonic()
         model = self._preflight(job, layout, scratch, events)
         preflight_seconds = time.monotonic() - started
+        call.model = model.path
         for note in notes + model.notes:
             events.log(note)
         self._log_extras(layout, events)
@@ -81,7 +82,12 @@ class AscendConverter(Converter):
         events.log(f"Run ATC (CANN {version}): {shlex.join(argv)}")
         run = run_atc(argv, scratch, atc_env(scratch, layout.plugin), events)
         om = locate_om(job.output_path, job.name)
-        judge(run, om, job.name)
+        try:
+            judge(run, om, job.name)
+        except ConversionError:
+            if om is not None:  # never publish an .om from a run that did not succeed
+                om.unlink(missing_ok=True)
+            raise
         artifacts = {"model": om.name}
         fusion = scratch / "fusion_result.json"
         if fusion.is_file():
