@@ -226,8 +226,11 @@ def test_another_user_cannot_see_or_touch_a_task(client, user, other_user):
     for name in ("detail", "row", "log", "delete"):
         assert client.get(reverse(f"conversions:{name}", args=[task.pk])).status_code == 404
     assert client.post(reverse("conversions:delete", args=[task.pk])).status_code == 404
+    artifact = reverse("conversions:artifact", args=[task.pk, "report.json"])
+    assert client.get(artifact).status_code == 404
     client.post(reverse("conversions:batch_delete"), {"ids": [task.pk], "confirm": "1"})
-    assert client.get(reverse("conversions:create") + f"?like={task.pk}").status_code == 200
+    similar = client.get(reverse("conversions:create") + f"?like={task.pk}")
+    assert similar.status_code == 200 and task.input_location not in similar.content.decode()
     assert ConversionTask.objects.filter(pk=task.pk).exists()
 
 
@@ -293,6 +296,7 @@ def test_mutations_need_the_csrf_token(user, cnn_folder):
     task = make_task(user, status=S.FAILED)
     assert client.post(reverse("conversions:delete", args=[task.pk])).status_code == 403
     assert client.post(reverse("conversions:create"), create_form(cnn_folder)).status_code == 403
+    assert client.post(reverse("logout")).status_code == 403
     assert (
         client.post(
             reverse("conversions:batch_delete"), {"ids": [task.pk], "confirm": "1"}
