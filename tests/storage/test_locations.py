@@ -86,6 +86,24 @@ def test_staging_enforces_the_maximum_model_size(buckets, settings, tmp_path):
     assert not (tmp_path / "input").exists()
 
 
+def test_an_object_that_grows_while_staging_is_refused_without_the_extra_bytes(buckets, tmp_path):
+    buckets.client.put_object(Bucket="models-in", Key="cnn/model/cnn.pb", Body=b"12345")
+
+    def grow(**_kwargs):  # between the listing and the download
+        buckets.client.put_object(Bucket="models-in", Key="cnn/model/cnn.pb", Body=b"x" * 5_000_000)
+
+    events = console_client().meta.events
+    events.register_first("before-parameter-build.s3.GetObject", grow)
+    try:
+        with pytest.raises(
+            locations.LocationError, match="cnn/model/cnn.pb changed while it was being staged"
+        ):
+            locations.parse("obs://models-in/cnn/").stage_into(tmp_path / "input")
+    finally:
+        events.unregister("before-parameter-build.s3.GetObject", grow)
+    assert (tmp_path / "input/model/cnn.pb").stat().st_size <= 5
+
+
 def test_staging_a_missing_bucket_or_an_empty_folder_says_so(buckets, tmp_path):
     with pytest.raises(
         locations.StorageError,
