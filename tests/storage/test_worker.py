@@ -11,6 +11,7 @@ from conversions.locations.s3 import client as console_client
 from conversions.models import ConversionTask
 from tests.conftest import CNN_OPTIONS, wait_for
 from tests.conversions.factories import make_task
+from tests.conversions.test_worker import run_convert
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 S = ConversionTask.Status
@@ -135,3 +136,17 @@ def test_overwrite_replaces_the_converted_model(user, cnn_bucket):
     assert task.status == S.SUCCEEDED, task.error_message
     assert cnn_bucket.keys("models-out") == outputs("again")
     assert cnn_bucket.report("models-out", "again/report.json")["task"]["id"] == task.pk
+
+
+def test_convert_refuses_a_converted_output_unless_told_to_overwrite(
+    settings, admin_user, cnn_bucket, builtin_templates
+):
+    cnn_bucket.client.put_object(Bucket="models-out", Key="cli/report.json", Body=b"{}")
+    args = ["--input", "obs://models-in/cnn/", "--output", "obs://models-out/cli/"]
+    args += [f"--option={k}={v}" for k, v in CNN_OPTIONS.items()]
+    refused = run_convert(settings, *args)
+    assert refused.returncode == 1
+    assert "already holds a converted model (report.json)" in refused.stderr
+    created = run_convert(settings, *args, "--overwrite")
+    assert created.returncode == 0, created.stderr
+    assert ConversionTask.objects.get(pk=int(created.stdout.split()[0])).overwrite is True
