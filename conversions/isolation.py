@@ -90,8 +90,11 @@ def run_child(
     on_output: Callable[[str], None],
     should_stop: Callable[[], bool] = lambda: False,
     poll_seconds: float = 0.5,
+    command: tuple[str, ...] = ("run",),
 ) -> Outcome:
     """Run `python -m conversions.converters run job_path`; report what became of it.
+
+    `command` picks another entry of the child (("inspect", chip) inspects the folder `job_path`).
 
     The callbacks run in the calling thread (readers only queue lines), so they may use the database.
     """
@@ -110,7 +113,7 @@ def run_child(
                 on_event(event)
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "conversions.converters", "run", str(job_path)],
+        [sys.executable, "-m", "conversions.converters", command[0], str(job_path), *command[1:]],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

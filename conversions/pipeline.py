@@ -164,9 +164,11 @@ class Attempt:
 
     def _limits(self) -> Limits:
         return Limits(
-            settings.CONVERSION_TIMEOUT,
-            settings.CONVERSION_CPU_SECONDS,
-            settings.CONVERSION_MEMORY_MB,
+            *self.task.template.limits(
+                settings.CONVERSION_TIMEOUT,
+                settings.CONVERSION_CPU_SECONDS,
+                settings.CONVERSION_MEMORY_MB,
+            )
         )
 
     def _should_stop(self) -> bool:

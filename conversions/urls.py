@@ -1,12 +1,13 @@
 from django.urls import path
 
-from conversions import views
+from conversions import views, views_create
 
 app_name = "conversions"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("tasks/new/", views.create, name="create"),
+    path("tasks/new/", views_create.create, name="create"),
+    path("tasks/inspect/", views_create.inspect, name="inspect"),
     path("tasks/delete/", views.batch_delete, name="batch_delete"),
     path("tasks/browse/", views.browse, name="browse"),
     path("tasks/<int:task_id>/", views.detail, name="detail"),

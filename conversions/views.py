@@ -10,9 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from conversions import locations
-from conversions.forms import OptionsForm, TaskForm, create_task, suggested_name
 from conversions.models import ConversionTask
-from templates_registry.models import ConversionTemplate
 
 LOG_PAGE = 500
 
@@ -42,69 +40,6 @@ def index(request: HttpRequest) -> HttpResponse:
 def row(request: HttpRequest, task_id: int) -> HttpResponse:
     task = get_object_or_404(_tasks(request), pk=task_id)
     return render(request, "conversions/index.html#row", {"task": task})
-
-
-def _template_filters(request: HttpRequest) -> dict:
-    return {
-        key: request.GET.get(key, "").strip() for key in ("chip", "framework", "model_format", "q")
-    }
-
-
-@login_required
-def create(request: HttpRequest) -> HttpResponse:
-    filters = _template_filters(request)
-    templates = ConversionTemplate.objects.enabled().search(**filters)
-    chosen_slug = request.POST.get("template") or request.GET.get("template", "")
-    chosen = ConversionTemplate.objects.enabled().filter(slug=chosen_slug).first()
-    if request.method == "POST":
-        form = TaskForm(request.POST, owner=request.user)
-        options_form = OptionsForm(chosen, request.POST) if chosen else None
-        if form.is_valid() and options_form is not None and options_form.is_valid():
-            task = create_task(request.user, form, options_form)
-            messages.success(request, _("Task %(name)s created.") % {"name": task.name})
-            return redirect("conversions:index")
-    else:
-        initial = {"name": suggested_name(), "template": chosen_slug}
-        initial.update(_similar(request))
-        form = TaskForm(initial=initial, owner=request.user)
-        chosen = (
-            chosen
-            or ConversionTemplate.objects.enabled().filter(slug=initial.get("template")).first()
-        )
-        options_form = OptionsForm(chosen, initial=initial.get("options", {})) if chosen else None
-    context = {
-        "form": form,
-        "options_form": options_form,
-        "templates": templates,
-        "chosen": chosen,
-        "filters": filters,
-        "chips": ConversionTemplate.Chip.choices,
-        "frameworks": ConversionTemplate.Framework.choices,
-        "formats": ConversionTemplate.ModelFormat.choices,
-    }
-    template_name = "conversions/create.html"
-    if request.htmx and request.htmx.target == "options":
-        template_name += "#options"
-    elif request.htmx and request.htmx.target == "template-cards":
-        template_name += "#template-cards"
-    return render(request, template_name, context)
-
-
-def _similar(request: HttpRequest) -> dict:
-    """Initial values copied from another task (`?like=<id>`): after a failure, nothing is typed twice."""
-    like = request.GET.get("like")
-    if not like or not like.isdigit():
-        return {}
-    task = _tasks(request).filter(pk=like).first()
-    if task is None:
-        return {}
-    return {
-        "description": task.description,
-        "template": task.template.slug,
-        "input_location": task.input_location,
-        "output_location": task.output_location,
-        "options": task.options,
-    }
 
 
 @login_required

@@ -10,7 +10,16 @@ from templates_registry.models import ConversionTemplate
 class TemplateAdminForm(forms.ModelForm):
     class Meta:
         model = ConversionTemplate
-        fields = ["slug", *FIELDS, "option_schema", "enabled", "position"]
+        fields = [
+            "slug",
+            *FIELDS,
+            "option_schema",
+            "timeout_seconds",
+            "cpu_seconds",
+            "memory_mb",
+            "enabled",
+            "position",
+        ]
         widgets = {
             "option_schema": forms.Textarea(
                 attrs={"rows": 24, "cols": 100, "style": "font-family: monospace"}

@@ -16,15 +16,28 @@ FIELDS = (
 )
 
 
+# Limits that differ from the worker's settings, by converter: engine builds and ATC take longer and
+# more memory than a TFLite conversion of the same model.
+BUILTIN_LIMITS = {
+    "tensorrt": {"timeout_seconds": 1800, "memory_mb": 6144},
+    "ascend": {"timeout_seconds": 1800},
+}
+
+
 def load_builtin_templates(model, *, overwrite: bool = False) -> tuple[int, int]:
     """Create missing built-ins; with `overwrite`, also reset edited ones. Returns (created, updated).
 
     `model` is the ConversionTemplate class, or its historical version inside a migration.
     """
     created = updated = 0
+    known = {
+        f.name for f in model._meta.get_fields()
+    }  # a migration's model may predate some fields
     for position, entry in enumerate(BUILTIN_TEMPLATES, start=1):
         values = {field: entry[field] for field in FIELDS}
         values.update(option_schema=entry["options"], position=position, builtin=True)
+        values.update(BUILTIN_LIMITS.get(entry["converter"], {}))
+        values = {field: value for field, value in values.items() if field in known}
         template = model.objects.filter(slug=entry["slug"]).first()
         if template is None:
             model.objects.create(slug=entry["slug"], **values)
@@ -35,3 +48,9 @@ def load_builtin_templates(model, *, overwrite: bool = False) -> tuple[int, int]
             template.save()
             updated += 1
     return created, updated
+
+
+def apply_builtin_limits(model) -> None:
+    """Give built-in templates the limits of BUILTIN_LIMITS (for databases made before limits existed)."""
+    for converter, limits in BUILTIN_LIMITS.items():
+        model.objects.filter(builtin=True, converter=converter).update(**limits)

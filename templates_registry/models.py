@@ -63,6 +63,20 @@ class ConversionTemplate(models.Model):
     enabled = models.BooleanField(_("enabled"), default=True)
     builtin = models.BooleanField(_("built-in"), default=False, editable=False)
     position = models.PositiveIntegerField(default=0)
+    # Limits for one conversion with this template; empty means the worker's setting
+    # (CONVERSION_TIMEOUT, CONVERSION_CPU_SECONDS, CONVERSION_MEMORY_MB).
+    timeout_seconds = models.PositiveIntegerField(
+        _("wall-clock limit (s)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the worker's setting."),
+    )
+    cpu_seconds = models.PositiveIntegerField(
+        _("CPU time limit (s)"), null=True, blank=True, help_text=_("Empty: the worker's setting.")
+    )
+    memory_mb = models.PositiveIntegerField(
+        _("memory limit (MB)"), null=True, blank=True, help_text=_("Empty: the worker's setting.")
+    )
 
     objects = TemplateQuerySet.as_manager()
 
@@ -94,6 +108,14 @@ class ConversionTemplate(models.Model):
             raise ValidationError(
                 {"converter": f"Unknown converter '{self.converter}'. Known: {known}."}
             )
+
+    def limits(self, timeout: int, cpu_seconds: int, memory_mb: int) -> tuple[int, int, int]:
+        """(wall seconds, CPU seconds, memory MB): this template's limits, the given defaults elsewhere."""
+        return (
+            self.timeout_seconds or timeout,
+            self.cpu_seconds or cpu_seconds,
+            self.memory_mb or memory_mb,
+        )
 
     def clean_options(self, given: dict) -> tuple[dict, dict]:
         """(options with defaults applied, errors by option key) for user-given values."""

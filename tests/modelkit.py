@@ -28,10 +28,33 @@ def small_cnn(input_shape=(32, 32, 3), classes=10, seed=7):
     return keras.Model(inputs, outputs)
 
 
-def mobilenet_v2(seed=7):
+def mobilenet_v2(seed=7, logits=False, calibrate_bn=False):
+    """MobileNetV2, alpha 0.35, 96x96, 1000 classes, random weights.
+
+    As Keras initializes it, its signal fades through the blocks (logits about 1e-10, a softmax of
+    about 1/1000 for every class, below int8's output step of 1/256). `calibrate_bn` sets every batch
+    normalization's moving statistics from one batch of uniform [-1, 1) images, which gives activations
+    of a trained network's scale; `logits` drops the softmax.
+    """
     tf, keras = _keras()
     keras.utils.set_random_seed(seed)
-    return keras.applications.MobileNetV2(input_shape=(96, 96, 3), alpha=0.35, weights=None)
+    model = keras.applications.MobileNetV2(
+        input_shape=(96, 96, 3),
+        alpha=0.35,
+        weights=None,
+        classifier_activation=None if logits else "softmax",
+    )
+    if calibrate_bn:
+        layers = [
+            layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)
+        ]
+        for layer in layers:
+            layer.momentum = 0.0  # the moving statistics become this batch's statistics
+        batch = np.random.default_rng(seed).uniform(-1, 1, size=(16, 96, 96, 3)).astype(np.float32)
+        model(batch, training=True)
+        for layer in layers:
+            layer.momentum = 0.99
+    return model
 
 
 def freeze(model, path: Path) -> tuple[str, str]:

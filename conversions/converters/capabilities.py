@@ -7,9 +7,9 @@ its version without loading it (importlib.metadata, `shutil.which`). The worker 
 Each probe returns a Capability. Converters add their probe to PROBES under their converter key.
 """
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
-from typing import Callable
 
 
 @dataclass
@@ -33,7 +33,9 @@ def package_version(distribution: str) -> str | None:
 def probe_tflite() -> Capability:
     version = package_version("tensorflow") or package_version("tensorflow-cpu")
     if version is None:
-        return Capability(False, reason="TensorFlow is not installed on this worker (pip install tensorflow).")
+        return Capability(
+            False, reason="TensorFlow is not installed on this worker (pip install tensorflow)."
+        )
     return Capability(True, {"tensorflow": version})
 
 

@@ -96,7 +96,7 @@ class TFLiteConverter(Converter):
         try:
             tflite_path.write_bytes(converter.convert())
         except Exception as exc:  # the converter raises many types; its message is what helps
-            raise ConversionError(_explain_convert_error(exc)) from None
+            raise ConversionError(_explain_convert_error(exc, precision)) from None
         conversion_seconds = time.monotonic() - started
         events.log(
             f"Model converted: {tflite_path.name} ({size_of(tflite_path)} bytes) in {conversion_seconds:.2f} s"
@@ -180,14 +180,26 @@ def _set_precision(converter, tf, precision: str, samples, batch_size: int, even
         converter.inference_output_type = tf.int8
 
 
-def _explain_convert_error(exc: Exception) -> str:
+def refused_ops(message: str) -> list[str]:
+    """The TensorFlow ops named in a TFLite converter error ("'tf.Foo' op is neither ...")."""
+    return sorted(set(re.findall(r"'tf\.(\w+)' op", message)))
+
+
+def _explain_convert_error(exc: Exception, precision: str) -> str:
     text = str(exc).strip()
-    ops = sorted(set(re.findall(r"'tf\.(\w+)' op", text)))
+    ops = refused_ops(text)
     hint = ""
-    if ops:
+    if ops and precision == "32bit":
         hint = (
-            f" TFLite cannot take these operations: {', '.join(ops)}. Choose 32bit if a quantized "
-            "kernel is missing, or replace the operations in the model."
+            f" TFLite has no builtin kernel for these operations: {', '.join(ops)}. No precision "
+            "option helps here: replace them in the model (Model inspection lists them before you "
+            "create a task)."
+        )
+    elif ops:
+        hint = (
+            f" TFLite cannot take these operations at {precision}: {', '.join(ops)}. Choose "
+            "quantization_precision 32bit (or 8bit-dynamic) if only the quantized kernel is "
+            "missing, or replace the operations in the model."
         )
     return f"The TFLite converter refused the model.{hint} Its message: {text[-1500:]}"
 

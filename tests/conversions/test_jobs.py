@@ -119,3 +119,21 @@ def test_a_canceled_task_is_not_claimed(user, cnn_folder):
     assert run_conversion(task.pk) == "skipped"
     task.refresh_from_db()
     assert task.status == S.CANCELED and task.log_lines.count() == 0
+
+
+def test_a_fail_verdict_fails_the_task_and_still_publishes_model_and_report(user, dirs):
+    """Random-weight MobileNetV2's softmax collapses to zeros in int8 (see modelkit.mobilenet_v2)."""
+    modelkit.freeze(modelkit.mobilenet_v2(), dirs / "models/mnv2/model/mobilenet.pb")
+    (dirs / "models/mnv2/calibration_data").mkdir()
+    arrays = np.random.default_rng(0).uniform(-1, 1, size=(8, 96, 96, 3)).astype(np.float32)
+    np.save(dirs / "models/mnv2/calibration_data/images.npy", arrays)
+    task = convert(user, "models/mnv2/", quantization_precision="8bit", batch_size=4)
+    assert failed(task) == (
+        "The converted model does not match the original (verification verdict: fail). "
+        "The figures are in report.json."
+    )
+    out = dirs / "out/convert-demo"
+    assert (out / "model/convert-demo.tflite").is_file()
+    report = json.loads((out / "report.json").read_text())
+    assert report["status"] == "failed" and report["verification"]["verdict"] == "fail"
+    assert report["verification"]["outputs"][0]["cosine_similarity"] == 0.0

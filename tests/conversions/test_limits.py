@@ -4,6 +4,7 @@ import pytest
 
 from conversions.jobs import run_conversion
 from conversions.models import ConversionTask
+from templates_registry.models import ConversionTemplate
 from tests.conftest import CNN_OPTIONS
 from tests.conversions.factories import make_task
 
@@ -37,17 +38,27 @@ def test_a_graph_that_allocates_too_much_fails_with_the_memory_limit(user, dirs,
     assert task.error_message == "The conversion exceeded the 2 GB memory limit."
 
 
-def test_a_conversion_past_its_wall_clock_fails_and_the_next_one_runs(user, cnn_folder, settings):
-    settings.CONVERSION_TIMEOUT = 1
+def test_a_conversion_past_its_templates_wall_clock_fails_and_the_next_one_runs(
+    user, cnn_folder, settings
+):
+    settings.CONVERSION_TIMEOUT = 300
     slow = make_task(user, name="slow", input_location=cnn_folder, options=CNN_OPTIONS)
+    ConversionTemplate.objects.filter(pk=slow.template_id).update(timeout_seconds=1)
     run_conversion(slow.pk)
     slow.refresh_from_db()
     assert (slow.status, slow.error_message) == (
         ConversionTask.Status.FAILED,
         "The conversion timed out after 1 s.",
     )
-    settings.CONVERSION_TIMEOUT = 300
+    ConversionTemplate.objects.filter(pk=slow.template_id).update(timeout_seconds=None)
     after = make_task(user, name="after", input_location=cnn_folder, options=CNN_OPTIONS)
     run_conversion(after.pk)
     after.refresh_from_db()
     assert after.status == ConversionTask.Status.SUCCEEDED, after.error_message
+
+
+def test_builtin_templates_carry_their_targets_limits(builtin_templates):
+    engines = ConversionTemplate.objects.filter(converter="tensorrt")
+    assert engines and {(t.timeout_seconds, t.memory_mb) for t in engines} == {(1800, 6144)}
+    tflite = ConversionTemplate.objects.get(slug="tensorflow-frozen-graph-to-tflite")
+    assert tflite.limits(900, 3600, 4096) == (900, 3600, 4096)

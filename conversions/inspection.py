@@ -1,0 +1,53 @@
+"""Inspect the model in a location, for the create form and `manage.py inspect_model`.
+
+The model is staged into a private folder and read by the converter child (the web process never
+imports TensorFlow), under the same limits as a conversion but a shorter wall clock.
+"""
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+
+from conversions import locations
+from conversions.isolation import Limits, run_child
+
+INSPECT_SECONDS = 120
+
+
+class InspectionError(Exception):
+    """The location cannot be inspected; the message says why."""
+
+
+def inspect_location(location: str, chip: str = "") -> dict:
+    """The inspection report of the model at `location` (see converters.inspection.inspect_folder)."""
+    workdir = Path(tempfile.mkdtemp(prefix="inspect-", dir=_work_dir()))
+    try:
+        (workdir / "input").mkdir()
+        try:
+            locations.parse(location).stage_into(workdir / "input")
+        except locations.LocationError as exc:
+            raise InspectionError(str(exc)) from None
+        limits = Limits(
+            min(INSPECT_SECONDS, settings.CONVERSION_TIMEOUT),
+            settings.CONVERSION_CPU_SECONDS,
+            settings.CONVERSION_MEMORY_MB,
+        )
+        outcome = run_child(
+            workdir / "input",
+            limits,
+            on_event=lambda event: None,
+            on_output=lambda line: None,
+            command=("inspect", chip),
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if not outcome.ok:
+        raise InspectionError(outcome.error or "The model could not be inspected.")
+    return outcome.result
+
+
+def _work_dir() -> str:
+    Path(settings.WORK_DIR).mkdir(parents=True, exist_ok=True)
+    return str(settings.WORK_DIR)

@@ -1,0 +1,105 @@
+"""The create page: template cards, the task form, advanced options, and model inspection."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from conversions.forms import OptionsForm, TaskForm, create_task, suggested_name
+from conversions.inspection import InspectionError, inspect_location
+from conversions.models import ConversionTask
+from templates_registry.models import ConversionTemplate
+
+
+def _template_filters(request: HttpRequest) -> dict:
+    return {
+        key: request.GET.get(key, "").strip() for key in ("chip", "framework", "model_format", "q")
+    }
+
+
+@login_required
+def create(request: HttpRequest) -> HttpResponse:
+    filters = _template_filters(request)
+    templates = ConversionTemplate.objects.enabled().search(**filters)
+    chosen_slug = request.POST.get("template") or request.GET.get("template", "")
+    chosen = ConversionTemplate.objects.enabled().filter(slug=chosen_slug).first()
+    if request.method == "POST":
+        form = TaskForm(request.POST, owner=request.user)
+        options_form = OptionsForm(chosen, request.POST) if chosen else None
+        if form.is_valid() and options_form is not None and options_form.is_valid():
+            task = create_task(request.user, form, options_form)
+            messages.success(request, _("Task %(name)s created.") % {"name": task.name})
+            return redirect("conversions:index")
+    else:
+        initial = {"name": suggested_name(), "template": chosen_slug}
+        initial.update(_similar(request))
+        form = TaskForm(initial=initial, owner=request.user)
+        chosen = (
+            chosen
+            or ConversionTemplate.objects.enabled().filter(slug=initial.get("template")).first()
+        )
+        options_form = OptionsForm(chosen, initial=initial.get("options", {})) if chosen else None
+    context = {
+        "form": form,
+        "options_form": options_form,
+        "templates": templates,
+        "chosen": chosen,
+        "filters": filters,
+        "chips": ConversionTemplate.Chip.choices,
+        "frameworks": ConversionTemplate.Framework.choices,
+        "formats": ConversionTemplate.ModelFormat.choices,
+    }
+    template_name = "conversions/create.html"
+    if request.htmx and request.htmx.target == "options":
+        template_name += "#options"
+    elif request.htmx and request.htmx.target == "template-cards":
+        template_name += "#template-cards"
+    return render(request, template_name, context)
+
+
+def _similar(request: HttpRequest) -> dict:
+    """Initial values copied from another task (`?like=<id>`): after a failure, nothing is typed twice."""
+    like = request.GET.get("like")
+    if not like or not like.isdigit():
+        return {}
+    task = ConversionTask.objects.visible_to(request.user).filter(pk=like).first()
+    if task is None:
+        return {}
+    return {
+        "description": task.description,
+        "template": task.template.slug,
+        "input_location": task.input_location,
+        "output_location": task.output_location,
+        "options": task.options,
+    }
+
+
+@login_required
+def inspect(request: HttpRequest) -> HttpResponse:
+    """Inspect the model in the chosen input folder; fill the chosen template's empty tensor options."""
+    location = request.GET.get("input_location", "").strip()
+    chosen = (
+        ConversionTemplate.objects.enabled().filter(slug=request.GET.get("template", "")).first()
+    )
+    report, error = None, ""
+    if not location:
+        error = _("Enter the input folder first.")
+    else:
+        try:
+            report = inspect_location(location, chosen.chip if chosen else "")
+        except InspectionError as exc:
+            error = str(exc)
+    context = {"report": report, "inspect_error": error, "location": location, "chosen": chosen}
+    html = render(request, "conversions/create.html#inspection", context).content.decode()
+    if report and chosen:
+        current = {
+            key[len("opt-") :]: value
+            for key, value in request.GET.items()
+            if key.startswith("opt-") and value.strip()
+        }
+        keys = {option["key"] for option in chosen.option_schema}
+        filled = {k: v for k, v in report.get("suggested_options", {}).items() if k in keys and v}
+        context = {"options_form": OptionsForm(chosen, initial={**filled, **current}), "oob": True}
+        html += render(request, "conversions/create.html#options", context).content.decode()
+    return HttpResponse(html)

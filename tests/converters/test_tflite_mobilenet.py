@@ -1,0 +1,107 @@
+"""MobileNetV2 (alpha 0.35, 96x96, random weights) through both TFLite templates, every precision."""
+
+import json
+
+import pytest
+
+from conversions.converters.base import ConversionError
+from tests import modelkit
+from tests.converters.test_inspection import graph_folder
+from tests.converters.test_tflite import calibration, run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def mobilenet_dirs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mobilenet")
+    modelkit.freeze(modelkit.mobilenet_v2(logits=True), root / "plain/model/mobilenet.pb")
+    realistic = modelkit.mobilenet_v2(logits=True, calibrate_bn=True)
+    modelkit.freeze(realistic, root / "realistic/model/mobilenet.pb")
+    modelkit.save_saved_model(realistic, root / "saved/model")
+    modelkit.freeze(modelkit.mobilenet_v2(), root / "softmax/model/mobilenet.pb")
+    for folder in ("plain", "realistic", "saved", "softmax"):
+        calibration(root / folder / "calibration_data", count=24, shape=(96, 96, 3))
+    return root
+
+
+def convert(folder, out, precision, model_format="frozen_graph"):
+    names = (
+        {}
+        if model_format == "saved_model"
+        else {"input_tensor_names": "input", "output_tensor_names": "Identity"}
+    )
+    report, _ = run(
+        folder, out, model_format, quantization_precision=precision, batch_size=8, **names
+    )
+    return report, report["verification"]["outputs"][0]
+
+
+def expected_verdict(precision, row) -> str:
+    """The tolerance table of the README, for the precisions measured by cosine similarity."""
+    passing, warning = (0.999, 0.99) if precision == "16bit" else (0.99, 0.95)
+    cosine = row["cosine_similarity"]
+    return "pass" if cosine >= passing else "warn" if cosine >= warning else "fail"
+
+
+@pytest.mark.parametrize("precision", ["32bit", "16bit", "8bit-dynamic", "8bit"])
+def test_keras_initialized_mobilenet_meets_the_figures_in_every_precision(
+    mobilenet_dirs, tmp_path, precision
+):
+    """As Keras initializes it (logits about 1e-10): 32bit under 1e-5, every precision above 0.99."""
+    report, row = convert(mobilenet_dirs / "plain", tmp_path, precision)
+    assert row["cosine_similarity"] > 0.99
+    if precision == "32bit":
+        assert row["max_abs_error"] < 1e-5
+    assert report["verification"]["source"] == "calibration_data"
+    assert report["verification"]["verdict"] == "pass"
+    size = (tmp_path / "model/net.tflite").stat().st_size
+    assert report["output_size_bytes"] == size
+    if precision in ("8bit", "8bit-dynamic"):  # int8 weights: about a quarter of the float graph
+        assert size < report["input_model"]["size_bytes"] * 0.35
+
+
+@pytest.mark.parametrize(
+    "precision,min_cosine",
+    [("32bit", 0.999999), ("16bit", 0.999), ("8bit-dynamic", 0.99), ("8bit", 0.9)],
+)
+def test_mobilenet_with_realistic_activations_is_verified_honestly(
+    mobilenet_dirs, tmp_path, precision, min_cosine
+):
+    """Batch norms set from real statistics give logits of about 1; full int8 on random weights then
+    loses accuracy (cosine about 0.93, measured), and the verdict must say so, not the converter."""
+    report, row = convert(mobilenet_dirs / "realistic", tmp_path, precision)
+    assert row["cosine_similarity"] > min_cosine
+    if precision == "32bit":
+        assert row["max_abs_error"] < 1e-4 and row["verdict"] == "pass"
+    else:
+        assert row["verdict"] == expected_verdict(precision, row)
+
+
+@pytest.mark.parametrize("precision", ["32bit", "8bit-dynamic"])
+def test_saved_model_mobilenet_converts(mobilenet_dirs, tmp_path, precision):
+    report, row = convert(mobilenet_dirs / "saved", tmp_path, precision, "saved_model")
+    assert row["cosine_similarity"] > 0.99 and row["verdict"] == "pass"
+    config = json.loads((tmp_path / "model/config.json").read_text())
+    assert config["inputs"][0]["shape"] == [1, 96, 96, 3]
+    assert config["outputs"][0]["shape"] == [1, 1000]
+
+
+def test_an_op_tflite_cannot_take_is_named_with_what_would_help(tmp_path):
+    import tensorflow as tf
+
+    graph_folder(tmp_path / "in", lambda x: tf.math.erfc(x) + 1.0, [1, 4])
+    with pytest.raises(ConversionError) as info:
+        run(
+            tmp_path / "in", tmp_path / "out", input_tensor_names="input", output_tensor_names="out"
+        )
+    assert "TFLite has no builtin kernel for these operations: Erfc." in str(info.value)
+    assert "No precision option helps here" in str(info.value)
+
+
+def test_verification_catches_an_int8_output_that_collapsed(mobilenet_dirs, tmp_path):
+    """A random-weight softmax gives every class about 0.001, under int8's step of 1/256: the int8
+    model answers zeros. TFLite reports success; the verification must not."""
+    report, row = convert(mobilenet_dirs / "softmax", tmp_path, "8bit")
+    assert row["cosine_similarity"] == 0.0 and row["max_abs_error"] < 0.01
+    assert row["verdict"] == "fail" and report["verification"]["verdict"] == "fail"
