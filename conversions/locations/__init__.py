@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 
 from conversions.locations.local import LocalLocation
 from conversions.locations.rules import (
-    CONVERTED_MARKERS,
     Listing,
     LocationError,
     StorageError,
@@ -23,7 +22,6 @@ from conversions.locations.s3 import SCHEMES, S3Location, parse_object
 OBJECT_SCHEMES = tuple(f"{scheme}://" for scheme in SCHEMES)
 
 __all__ = [
-    "CONVERTED_MARKERS",
     "OBJECT_SCHEMES",
     "Listing",
     "LocalLocation",

@@ -8,12 +8,13 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from conversions.locations.rules import (
-    CONVERTED_MARKERS,
     REPORT,
+    REPORT_READ_LIMIT,
     Listing,
     LocationError,
     check_path,
     check_total,
+    vouches_for_a_model,
 )
 
 
@@ -50,7 +51,11 @@ class LocalLocation:
             )
 
     def holds_converted_model(self) -> bool:
-        return any((self.folder / marker).exists() for marker in CONVERTED_MARKERS)
+        report = self.folder / REPORT
+        if not report.is_file():
+            return False
+        with report.open("rb") as handle:
+            return vouches_for_a_model(handle.read(REPORT_READ_LIMIT))
 
     def stage_into(self, destination: Path) -> None:
         """Copy the folder's files into `destination`; links are refused, not followed."""

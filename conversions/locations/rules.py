@@ -4,6 +4,7 @@ A user-given folder and an object key are both untrusted path strings: the rules
 folder may be called, and which object keys may become files in a work directory.
 """
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -12,9 +13,8 @@ from django.utils.translation import gettext as _
 
 MAX_LENGTH = 1023
 FORBIDDEN = re.compile(r'[\\:*?"|<>\x00-\x1f]')
-# A folder that holds one of these already holds a converted model.
-CONVERTED_MARKERS = ("report.json",)
 REPORT = "report.json"
+REPORT_READ_LIMIT = 1024 * 1024
 
 
 class LocationError(ValueError):
@@ -32,6 +32,20 @@ class Listing:
     folders: list[str] = field(default_factory=list)
     files: list[tuple[str, int]] = field(default_factory=list)
     next_page: str = ""
+
+
+def vouches_for_a_model(report: bytes | None) -> bool:
+    """Whether a folder's report.json (None: there is none) means it holds a converted model.
+
+    A failed task's report does not: the usual next step is to fix the options and convert into
+    the same folder again. A report we cannot read counts as a model, to be safe.
+    """
+    if report is None:
+        return False
+    try:
+        return json.loads(report).get("status") != "failed"
+    except (ValueError, AttributeError):
+        return True
 
 
 def check_path(path: str) -> str:

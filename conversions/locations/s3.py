@@ -29,19 +29,21 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from conversions.locations.rules import (
-    CONVERTED_MARKERS,
     MAX_LENGTH,
     REPORT,
+    REPORT_READ_LIMIT,
     Listing,
     LocationError,
     StorageError,
     check_path,
     check_total,
     key_target,
+    vouches_for_a_model,
 )
 
 SCHEMES = ("obs", "s3")
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")  # S3 and OBS refuse bucket names shaped like IPs
 DENIED = {
     "AccessDenied",
     "AllAccessDisabled",
@@ -69,7 +71,7 @@ def parse_object(text: str, *, root_ok: bool = False) -> "S3Location":
     bucket, _sep, prefix = rest.partition("/")
     if not bucket and not prefix and root_ok:
         return S3Location(scheme, "", "")
-    if not BUCKET_RE.match(bucket) or ".." in bucket:
+    if not BUCKET_RE.match(bucket) or ".." in bucket or IP_RE.match(bucket):
         raise LocationError(
             _(
                 "Write %(scheme)s://bucket/folder/ with a bucket name of 3 to 63 lowercase letters, "
@@ -215,10 +217,14 @@ class S3Location:
         for page in pages:
             yield from page.get("Contents", [])
 
-    def _exists(self, key: str) -> bool:
-        # A listing, not HEAD: HEAD answers a bare 404 for a missing bucket and a missing key alike.
+    def _read_small(self, key: str) -> bytes | None:
+        """The first REPORT_READ_LIMIT bytes of `key`, or None when there is no such object."""
+        # A listing first: HEAD and GET answer a bare 404 for a missing bucket and a missing key alike.
         answer = client().list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1)
-        return any(item["Key"] == key for item in answer.get("Contents", []))
+        if not any(item["Key"] == key for item in answer.get("Contents", [])):
+            return None
+        with client().get_object(Bucket=self.bucket, Key=key)["Body"] as body:
+            return body.read(REPORT_READ_LIMIT)
 
     def is_folder(self) -> bool:
         with plain_errors(self, "listing"):
@@ -235,7 +241,7 @@ class S3Location:
 
     def holds_converted_model(self) -> bool:
         with plain_errors(self, "looking for an earlier report.json"):
-            return any(self._exists(self.prefix + marker) for marker in CONVERTED_MARKERS)
+            return vouches_for_a_model(self._read_small(self.prefix + REPORT))
 
     def stage_into(self, destination: Path) -> None:
         """Download every object under the prefix into `destination`, streaming to disk.

@@ -11,6 +11,7 @@ from moto.moto_api._internal.models import moto_api_backend
 from moto.server import ThreadedMotoServer
 
 KEY_ID, SECRET = "test-key-id", "test-secret"
+EARLIER_REPORT = b'{"status": "succeeded"}'  # an earlier task's report.json
 
 
 @dataclass

@@ -20,6 +20,7 @@ def test_object_locations_follow_the_path_rules(s3):
     for text, message in [
         ("obs://ab/x/", "bucket name of 3 to 63"),
         ("obs://Models/x/", "bucket name of 3 to 63"),
+        ("obs://169.254.169.254/x/", "bucket name of 3 to 63"),
         ("obs://models-in/a/../b/", "cannot contain . or .."),
         ("obs://models-in/a//b/", "two slashes"),
         ("obs://models-in//a/", "two slashes"),
@@ -141,6 +142,18 @@ def test_publishing_uploads_in_order_and_replaces_an_old_report_first(buckets, t
     }
     assert target.holds_converted_model()
     assert not locations.parse("obs://models-out/other/").holds_converted_model()
+
+
+@pytest.mark.parametrize(
+    "report,converted",
+    [(b'{"status": "succeeded"}', True), (b'{"status": "failed"}', False), (b"not json", True)],
+)
+def test_only_a_report_of_a_model_marks_an_output_folder_as_taken(buckets, dirs, report, converted):
+    buckets.client.put_object(Bucket="models-out", Key="out/report.json", Body=report)
+    (dirs / "out").mkdir()
+    (dirs / "out/report.json").write_bytes(report)
+    assert locations.parse("obs://models-out/out/").holds_converted_model() is converted
+    assert locations.parse("out/").holds_converted_model() is converted
 
 
 def test_large_files_are_uploaded_in_parts(buckets, settings, tmp_path):

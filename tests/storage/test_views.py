@@ -8,6 +8,7 @@ from django.urls import reverse
 from conversions.models import ConversionTask
 from tests.conversions.factories import make_task
 from tests.conversions.test_views import HTMX, create_form
+from tests.storage.conftest import EARLIER_REPORT
 
 pytestmark = pytest.mark.django_db
 S = ConversionTask.Status
@@ -75,7 +76,7 @@ def test_the_form_takes_object_folders_and_checks_them(client_alice, buckets):
 
 def test_an_output_folder_with_a_converted_model_needs_overwrite(client_alice, buckets):
     buckets.client.put_object(Bucket="models-in", Key="cnn/model/cnn.pb", Body=b"pb")
-    buckets.client.put_object(Bucket="models-out", Key="done/report.json", Body=b"{}")
+    buckets.client.put_object(Bucket="models-out", Key="done/report.json", Body=EARLIER_REPORT)
     form = create_form(
         input_location="obs://models-in/cnn/", output_location="obs://models-out/done/"
     )
@@ -90,7 +91,7 @@ def test_a_local_output_folder_with_a_converted_model_needs_overwrite(
     client_alice, cnn_folder, dirs
 ):
     (dirs / "out/cnn").mkdir(parents=True)
-    (dirs / "out/cnn/report.json").write_text("{}")
+    (dirs / "out/cnn/report.json").write_bytes(EARLIER_REPORT)
     html = client_alice.post(
         reverse("conversions:create"), create_form(cnn_folder)
     ).content.decode()

@@ -12,6 +12,7 @@ from conversions.models import ConversionTask
 from tests.conftest import CNN_OPTIONS, wait_for
 from tests.conversions.factories import make_task
 from tests.conversions.test_worker import run_convert
+from tests.storage.conftest import EARLIER_REPORT
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 S = ConversionTask.Status
@@ -120,18 +121,18 @@ def test_the_store_stopping_mid_upload_fails_the_task_without_a_report(user, cnn
 
 
 def test_a_converted_output_is_left_untouched_without_overwrite(user, cnn_bucket):
-    cnn_bucket.client.put_object(Bucket="models-out", Key="taken/report.json", Body=b'{"old": 1}')
+    cnn_bucket.client.put_object(Bucket="models-out", Key="taken/report.json", Body=EARLIER_REPORT)
     task = convert(user, name="taken")
     assert task.status == S.FAILED
     assert (
         "already holds a converted model (report.json) and was left untouched" in task.error_message
     )
     assert cnn_bucket.keys("models-out") == ["taken/report.json"]
-    assert cnn_bucket.read("models-out", "taken/report.json") == b'{"old": 1}'
+    assert cnn_bucket.read("models-out", "taken/report.json") == EARLIER_REPORT
 
 
 def test_overwrite_replaces_the_converted_model(user, cnn_bucket):
-    cnn_bucket.client.put_object(Bucket="models-out", Key="again/report.json", Body=b'{"old": 1}')
+    cnn_bucket.client.put_object(Bucket="models-out", Key="again/report.json", Body=EARLIER_REPORT)
     task = convert(user, name="again", overwrite=True)
     assert task.status == S.SUCCEEDED, task.error_message
     assert cnn_bucket.keys("models-out") == outputs("again")
@@ -141,7 +142,7 @@ def test_overwrite_replaces_the_converted_model(user, cnn_bucket):
 def test_convert_refuses_a_converted_output_unless_told_to_overwrite(
     settings, admin_user, cnn_bucket, builtin_templates
 ):
-    cnn_bucket.client.put_object(Bucket="models-out", Key="cli/report.json", Body=b"{}")
+    cnn_bucket.client.put_object(Bucket="models-out", Key="cli/report.json", Body=EARLIER_REPORT)
     args = ["--input", "obs://models-in/cnn/", "--output", "obs://models-out/cli/"]
     args += [f"--option={k}={v}" for k, v in CNN_OPTIONS.items()]
     refused = run_convert(settings, *args)
