@@ -145,3 +145,13 @@ def test_another_user_cannot_download_an_object_artifact(client, other_user, fin
     client.force_login(other_user)
     url = reverse("conversions:artifact", args=[finished.pk, "model/m.tflite"])
     assert client.get(url).status_code == 404
+
+
+def test_the_browser_pages_through_the_data_directory_the_same_way(client_alice, dirs, settings):
+    settings.BROWSE_PAGE_SIZE = 2
+    for name in ("a", "b", "c"):
+        (dirs / "zoo" / name).mkdir(parents=True)
+    first = browse(client_alice, "zoo/")
+    assert "a/" in first and "b/" in first and "c/" not in first and "page=2" in first
+    second = browse(client_alice, "zoo/", "2")
+    assert "c/" in second and "a/" not in second and "More…" not in second
