@@ -153,7 +153,7 @@ class Attempt:
         self._conclude(outcome, target, output_dir)
 
     def _refuse_taken_output(self) -> None:
-        """Fail without writing: the output folder's model belongs to someone else's task."""
+        """Fail without writing anything: the model in the output folder is an earlier task's."""
         message = (
             f"The output folder {self.task.output_location} already holds a converted model "
             "(report.json) and was left untouched: choose another folder, or create the task "
