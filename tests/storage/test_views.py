@@ -1,8 +1,11 @@
 """The console with object storage: the folder browser, the create form and artifact downloads."""
 
+import io
+import json
 import urllib.request
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from conversions.models import ConversionTask
@@ -155,3 +158,14 @@ def test_the_browser_pages_through_the_data_directory_the_same_way(client_alice,
     assert "a/" in first and "b/" in first and "c/" not in first and "page=2" in first
     second = browse(client_alice, "zoo/", "2")
     assert "c/" in second and "a/" not in second and "More…" not in second
+
+
+@pytest.mark.slow
+def test_a_model_in_object_storage_can_be_inspected(buckets, cnn_pb):
+    buckets.client.upload_file(str(cnn_pb), "models-in", "cnn/model/cnn.pb")
+    out = io.StringIO()
+    call_command("inspect_model", "obs://models-in/cnn/", "--json", stdout=out)
+    report = json.loads(out.getvalue())
+    assert report["outputs"] == ["Identity:0"]
+    with pytest.raises(CommandError, match="The bucket no-such-bucket does not exist"):
+        call_command("inspect_model", "obs://no-such-bucket/cnn/", stdout=io.StringIO())
