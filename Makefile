@@ -13,6 +13,7 @@ run: setup
 setup: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_templates
+	$(PY) manage.py compile_translations
 	$(PY) manage.py collectstatic --noinput -v 0
 
 install: $(VENV)/.installed
@@ -24,6 +25,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 test: install
+	$(PY) manage.py compile_translations
 	$(PY) -m pytest
 
 lint: install

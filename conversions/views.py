@@ -1,3 +1,4 @@
+import logging
 import mimetypes
 
 from django.conf import settings
@@ -7,12 +8,26 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from conversions import locations
+from conversions.charts import verification_chart
+from conversions.converters.base import STAGES
+from conversions.listing import PAGE_SIZES, TaskQuery
 from conversions.models import ConversionTask
+from templates_registry.models import ConversionTemplate
 
 LOG_PAGE = 500
+LIST_DEFERRED = (
+    "options",
+    "result",
+    "description",
+    "template__option_schema",
+    "template__description_en",
+    "template__description_zh",
+)
+logger = logging.getLogger(__name__)
 
 
 def _tasks(request: HttpRequest):
@@ -21,19 +36,22 @@ def _tasks(request: HttpRequest):
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    tasks = _tasks(request)
-    status = request.GET.get("status", "")
-    if status in ConversionTask.Status.values:
-        tasks = tasks.filter(status=status)
-    q = request.GET.get("q", "").strip()
-    if q:
-        tasks = tasks.filter(name__icontains=q)
-    page = Paginator(tasks, 20).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "conversions/index.html",
-        {"page": page, "status": status, "q": q, "statuses": ConversionTask.Status.choices},
-    )
+    query = TaskQuery.from_params(request.GET)
+    # The list shows none of the JSON columns: decoding them (the template's option schema most of
+    # all) was most of the page's time.
+    tasks = _tasks(request).defer(*LIST_DEFERRED)
+    page = Paginator(query.apply(tasks), query.size).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "query": query,
+        "sort_links": query.sort_links(),
+        "page_sizes": PAGE_SIZES,
+        "statuses": ConversionTask.Status.choices,
+        "chips": ConversionTemplate.Chip.choices,
+        "frameworks": ConversionTemplate.Framework.choices,
+        "filtered": any((query.q, query.status, query.chip, query.framework)),
+    }
+    return render(request, "conversions/index.html", context)
 
 
 @login_required
@@ -42,20 +60,45 @@ def row(request: HttpRequest, task_id: int) -> HttpResponse:
     return render(request, "conversions/index.html#row", {"task": task})
 
 
+STAGE_LABELS = {
+    "staging": _lazy("Staging"),
+    "checking": _lazy("Checking"),
+    "converting": _lazy("Converting"),
+    "verifying": _lazy("Verifying"),
+    "publishing": _lazy("Publishing"),
+    "done": _lazy("Done"),
+}
+
+
+def _stages(task: ConversionTask) -> list[dict]:
+    """The stepper of the detail page: each stage done, current, failed or still to come."""
+    reached = STAGES.get(task.stage, 0)
+    stages = []
+    for key, label in STAGE_LABELS.items():
+        if task.status == ConversionTask.Status.SUCCEEDED or STAGES[key] < reached:
+            state = "done"
+        elif key == task.stage or (key == "staging" and task.stage in ("", "queued")):
+            state = "current" if task.is_active else "stopped"
+        else:
+            state = "todo"
+        stages.append({"key": key, "label": label, "state": state})
+    return stages
+
+
 @login_required
 def detail(request: HttpRequest, task_id: int) -> HttpResponse:
     task = get_object_or_404(_tasks(request), pk=task_id)
-    lines = list(task.log_lines.all()[:LOG_PAGE])
     context = {
         "task": task,
-        "lines": lines,
-        "after": lines[-1].seq if lines else 0,
         "artifacts": _artifacts(task),
+        "stages": _stages(task),
+        "chart": verification_chart(task.result or {}),
     }
-    template_name = "conversions/detail.html"
-    if request.htmx:
-        template_name += "#status"
-    return render(request, template_name, context)
+    if request.htmx:  # the status poll: the log has its own poll
+        return render(request, "conversions/detail.html#status", context)
+    lines = list(task.log_lines.all()[:LOG_PAGE])
+    context.update(lines=lines, after=lines[-1].seq if lines else 0)
+    return render(request, "conversions/detail.html", context)
 
 
 @login_required
@@ -105,15 +148,41 @@ def artifact(request: HttpRequest, task_id: int, name: str) -> HttpResponse:
     )
 
 
+def _remove_outputs(tasks: list[ConversionTask]) -> int:
+    """Delete the files these tasks published to their output folders; returns how many went."""
+    removed = 0
+    for task in tasks:
+        names = list((task.result or {}).get("artifacts_published", []))
+        if not names:
+            continue
+        try:
+            removed += locations.parse(task.output_location).remove(names + ["report.json"])
+        except (locations.LocationError, OSError) as exc:
+            logger.warning("task %s: outputs not deleted: %s", task.pk, exc)
+    return removed
+
+
+def _delete(request: HttpRequest, tasks: list[ConversionTask]) -> int:
+    """Delete tasks that are not active (re-checked in the database), with their outputs if asked."""
+    doomed = ConversionTask.objects.filter(pk__in=[t.pk for t in tasks]).exclude(
+        status__in=ConversionTask.ACTIVE
+    )
+    if request.POST.get("delete_outputs"):
+        files = _remove_outputs(list(doomed))
+        messages.info(request, _("%(count)d output files deleted.") % {"count": files})
+    count = doomed.count()
+    doomed.delete()
+    return count
+
+
 @login_required
 def delete(request: HttpRequest, task_id: int) -> HttpResponse:
     task = get_object_or_404(_tasks(request), pk=task_id)
     refusal = task.delete_refusal()
     if request.method == "POST":
-        if refusal:
-            messages.error(request, refusal)
+        if refusal or not _delete(request, [task]):
+            messages.error(request, refusal or task.delete_refusal())
             return redirect("conversions:detail", task.pk)
-        task.delete()
         messages.success(request, _("Task %(name)s deleted.") % {"name": task.name})
         return redirect("conversions:index")
     return render(
@@ -136,12 +205,8 @@ def batch_delete(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Select the tasks to delete first."))
         return redirect("conversions:index")
     if request.POST.get("confirm"):
-        # Re-check in the database: a task may have started since the confirmation was shown.
-        doomed = ConversionTask.objects.filter(pk__in=[t.pk for t in deletable]).exclude(
-            status__in=ConversionTask.ACTIVE
-        )
-        count = doomed.count()
-        doomed.delete()
+        # _delete re-checks in the database: a task may have started since the confirmation.
+        count = _delete(request, deletable)
         messages.success(request, _("%(count)d tasks deleted.") % {"count": count})
         for _task, reason in refused:
             messages.error(request, reason)

@@ -27,6 +27,14 @@ def wait_for(
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def translations():
+    """Compiled catalogues, as `make setup` leaves them (the .mo files are not in git)."""
+    from conversions.management.commands.compile_translations import compile_catalogues
+
+    compile_catalogues()
+
+
 @pytest.fixture(autouse=True)
 def dirs(settings, tmp_path):
     """A private data directory and work directory for every test."""

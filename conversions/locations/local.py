@@ -101,6 +101,22 @@ class LocalLocation:
             shutil.copyfile(source, partial)
             partial.replace(target)
 
+    def remove(self, names: list[str]) -> int:
+        """Delete the named files of the folder (a task's published artifacts), then the sub-folders
+        this left empty. The folder itself and anything not named stay. Returns the files deleted."""
+        folder, removed = self.folder, 0
+        for name in names:
+            target = (folder / name).resolve()
+            if folder not in target.parents or not target.is_file():
+                continue
+            target.unlink()
+            removed += 1
+            parent = target.parent
+            while parent != folder and folder in parent.parents and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
+        return removed
+
     def listing(self, page: str = "") -> Listing:
         """One page of the entries directly inside the folder; `page` is an offset."""
         folder = self.folder

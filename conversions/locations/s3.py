@@ -294,6 +294,17 @@ class S3Location:
                     Config=config,
                 )
 
+    def remove(self, names: list[str]) -> int:
+        """Delete the named objects of the folder (a task's published artifacts); anything not
+        named stays. Returns the objects deleted."""
+        found = sorted(self.sizes(names))
+        s3 = client()
+        for start in range(0, len(found), 1000):  # DeleteObjects takes at most 1000 keys
+            keys = [{"Key": self._key(name)} for name in found[start : start + 1000]]
+            with plain_errors(self, "deleting outputs"):
+                s3.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})
+        return len(found)
+
     def listing(self, page: str = "") -> Listing:
         """One page of one level: buckets at the root, else sub-prefixes and objects."""
         size = settings.BROWSE_PAGE_SIZE

@@ -1,23 +1,30 @@
-"""The foundation journey in Debian's Chromium: log in, create a TFLite task, watch it succeed."""
+"""The operator's journeys in Debian's Chromium, with a screenshot of every page in test-artifacts/."""
 
 import pytest
 from playwright.sync_api import expect
 
 from conversions.models import ConversionTask
 from tests.browser.conftest import screenshot
+from tests.conversions.factories import make_task
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+S = ConversionTask.Status
+
+
+def log_in(page):
+    page.goto("/")
+    expect(page).to_have_url("/login/?next=/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "alice-pass-123")
+    page.click("button[type=submit]")
 
 
 def test_a_user_creates_a_task_and_watches_it_succeed_without_reloading(
     page, user, cnn_folder, dirs, worker
 ):
     page.goto("/")
-    expect(page).to_have_url("/login/?next=/")
     screenshot(page, "login")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "alice-pass-123")
-    page.click("button[type=submit]")
+    log_in(page)
     expect(page.get_by_text("Create your first task")).to_be_visible()
     screenshot(page, "list-empty")
 
@@ -33,21 +40,99 @@ def test_a_user_creates_a_task_and_watches_it_succeed_without_reloading(
     page.click("text=Create Now")
     expect(page.locator("#options .errorlist")).to_contain_text("This option is required.")
     screenshot(page, "create-error")
-    page.fill("#id_opt-input_tensor_names", "input")
+
+    page.click("text=Inspect model")  # reads the folder in a converter child and fills the gap
+    expect(page.locator("#inspection")).to_contain_text("cnn.pb: frozen_graph", timeout=60_000)
+    expect(page.locator("#id_opt-input_tensor_names")).to_have_value("input")
+    expect(page.locator("#id_opt-output_tensor_names")).to_have_value("Identity")
+    screenshot(page, "create-inspected")
     page.click("text=Create Now")
 
-    expect(page.get_by_role("link", name="convert-web1")).to_be_visible()
+    expect(page.locator("tbody tr").first).to_contain_text("convert-web1")  # new task on top
     screenshot(page, "list")
-    page.get_by_role("link", name="convert-web1").click()
-    marker = page.evaluate("() => (window.__notReloaded = true)")
-    assert marker is True
-    expect(page.locator("#status .status")).to_have_attribute(
+    page.get_by_role("link", name="convert-web1").first.click()
+    assert page.evaluate("() => (window.__notReloaded = true)") is True
+    expect(page.locator("#status .status").first).to_have_attribute(
         "data-status", "succeeded", timeout=180_000
     )
     assert page.evaluate("() => window.__notReloaded") is True, "the page reloaded"
     expect(page.locator("#log")).to_contain_text("Model converted successfully")
-    expect(page.locator(".artifacts")).to_contain_text("model/convert-web1.tflite")
+    expect(page.locator(".stages li.stage-done")).to_have_count(6)
+    expect(page.locator(".chart svg rect")).to_have_count(3)
     screenshot(page, "detail")
-    task = ConversionTask.objects.get(name="convert-web1")
-    assert task.status == ConversionTask.Status.SUCCEEDED
-    assert (dirs / "out/web1/model/convert-web1.tflite").is_file()
+
+    page.fill("#log-search", "converted")
+    expect(page.locator("#log .line:visible")).not_to_have_count(0)
+    visible = page.locator("#log .line:visible").all_inner_texts()
+    assert visible and all("converted" in line.lower() for line in visible)
+    expect(page.locator("#log .line", has_text="Stage: staging")).to_be_hidden()
+    expect(page.locator("#log-count")).to_contain_text(f"{len(visible)} matching lines")
+    screenshot(page, "detail-log-search")
+
+    # Fetched with the page's own session (Debian's headless Chromium raises no download event).
+    link = page.get_by_role("link", name="model/convert-web1.tflite")
+    expect(link).to_have_attribute("download", "")
+    response = page.request.get(link.get_attribute("href"))
+    assert response.ok
+    assert response.headers["content-disposition"] == 'attachment; filename="convert-web1.tflite"'
+    published = dirs / "out/web1/model/convert-web1.tflite"
+    assert response.body() == published.read_bytes()
+    assert ConversionTask.objects.get(name="convert-web1").status == S.SUCCEEDED
+
+
+def test_batch_delete_refuses_a_running_task_and_deletes_the_rest(page, user):
+    running = make_task(user, name="busy", status=S.RUNNING, stage="converting", progress=25)
+    for name in ("old-1", "old-2"):
+        make_task(user, name=name, status=S.SUCCEEDED)
+    log_in(page)
+    expect(page.locator("tbody tr")).to_have_count(3)
+    page.check("#select-all")
+    expect(page.locator("input.select-task:checked")).to_have_count(3)
+    page.click("text=Delete selected")
+    expect(page.locator(".refused")).to_contain_text("Task busy is running")
+    expect(page.locator(".doomed li")).to_have_count(2)
+    screenshot(page, "batch-delete-confirm")
+    page.click("button.danger")
+    expect(page.locator(".messages")).to_contain_text("2 tasks deleted.")
+    expect(page.locator("tbody tr")).to_have_count(1)
+    assert list(ConversionTask.objects.values_list("pk", flat=True)) == [running.pk]
+    screenshot(page, "list-after-delete")
+
+
+def test_pages_are_readable_on_a_phone_and_reachable_by_keyboard(page, user):
+    task = make_task(
+        user, name="phone", status=S.FAILED, stage="checking", error_message="No model/ folder"
+    )
+    log_in(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for name, url in (("list", "/"), ("create", "/tasks/new/"), ("detail", f"/tasks/{task.pk}/")):
+        page.goto(url)
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"the {name} page scrolls sideways by {overflow}px at 390px"
+        screenshot(page, f"{name}-390px")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/")
+    for _ in range(30):  # Tab through the page until the create button has the focus
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.textContent.trim()") == "Create Task":
+            break
+    else:
+        pytest.fail("Create Task cannot be reached with the keyboard")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url("/tasks/new/")
+
+
+def test_switching_to_chinese_translates_the_labels(page, user):
+    make_task(user, name="zh-1", status=S.SUCCEEDED)
+    log_in(page)
+    page.select_option("#language", "zh-hans")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    for label in ("任务名称", "任务状态", "模型类型", "目标芯片/设备", "操作"):
+        expect(page.locator("table.tasks thead")).to_contain_text(label)
+    expect(page.locator("tbody")).to_contain_text("成功")
+    screenshot(page, "list-zh")
+    page.goto("/tasks/new/")
+    expect(page.locator("h1")).to_contain_text("创建")
+    expect(page.locator(".template-card").first).to_contain_text("Caffe转Ascend")
+    expect(page.locator("select[name=chip]")).to_contain_text("全部芯片类型")
+    screenshot(page, "create-zh")

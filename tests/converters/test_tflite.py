@@ -92,3 +92,15 @@ def test_calibration_arrays_of_the_wrong_shape_name_the_file(cnn_input, tmp_path
         "calibration_data/batch.npy has shape [16, 28, 28, 1] but input input takes [N, 32, 32, 3]"
         in message
     )
+
+
+def test_calibration_arrays_of_the_wrong_dtype_or_with_objects_are_refused(cnn_input, tmp_path):
+    folder = cnn_input / "calibration_data"
+    folder.mkdir()
+    np.save(folder / "batch.npy", np.array([["a"] * 3] * 32 * 32).reshape(1, 32, 32, 3))
+    message = refusal_8bit(cnn_input, tmp_path / "out")
+    assert "calibration_data/batch.npy holds <U1 values but input input takes float32" in message
+    assert "save it with .astype('float32')" in message
+    np.save(folder / "batch.npy", np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    message = refusal_8bit(cnn_input, tmp_path / "out2")
+    assert "calibration_data/batch.npy cannot be read as a numeric array" in message

@@ -160,6 +160,18 @@ def test_the_browser_pages_through_the_data_directory_the_same_way(client_alice,
     assert "c/" in second and "a/" not in second and "More…" not in second
 
 
+def test_deleting_a_task_with_its_outputs_removes_only_its_objects(client_alice, finished, buckets):
+    buckets.client.put_object(Bucket="models-out", Key="run/mine.txt", Body=b"keep")
+    response = client_alice.post(
+        reverse("conversions:batch_delete"),
+        {"ids": [finished.pk], "confirm": "1", "delete_outputs": "1"},
+        follow=True,
+    )
+    assert "2 output files deleted." in response.content.decode()  # m.tflite and report.json
+    assert buckets.keys("models-out") == ["run/mine.txt"]
+    assert not ConversionTask.objects.filter(pk=finished.pk).exists()
+
+
 @pytest.mark.slow
 def test_a_model_in_object_storage_can_be_inspected(buckets, cnn_pb):
     buckets.client.upload_file(str(cnn_pb), "models-in", "cnn/model/cnn.pb")

@@ -1,0 +1,31 @@
+"""Small display helpers for the console's pages."""
+
+from datetime import timedelta
+
+from django import template
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    """`42 s`, `3 min 05 s`, `2 h 04 min`; an en dash when there is none."""
+    if value is None:
+        return "–"
+    seconds = int(value.total_seconds())
+    if seconds < 60:
+        return _("%(s)d s") % {"s": seconds}
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return _("%(m)d min %(s)02d s") % {"m": minutes, "s": seconds}
+    hours, minutes = divmod(minutes, 60)
+    return _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
+
+
+@register.filter
+def percent_width(value: float, scale: float) -> str:
+    """A bar length in percent of `scale` (0 to 100, two decimals) for the SVG charts."""
+    if not scale:
+        return "0"
+    return f"{max(0.0, min(100.0, 100.0 * float(value) / float(scale))):.2f}"

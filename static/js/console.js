@@ -1,0 +1,57 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+
+  // Task list: the header checkbox selects every task on the page.
+  document.addEventListener("change", function (event) {
+    if (event.target.id !== "select-all") return;
+    document.querySelectorAll("input.select-task").forEach(function (box) {
+      box.checked = event.target.checked;
+    });
+  });
+
+  // Copy buttons: <button data-copy="text">.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var done = function () {
+      var label = button.textContent;
+      button.textContent = button.dataset.copied || "Copied";
+      setTimeout(function () { button.textContent = label; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(button.dataset.copy).then(done);
+    } else {  // plain http on a LAN: fall back to a hidden textarea
+      var area = document.createElement("textarea");
+      area.value = button.dataset.copy;
+      area.setAttribute("readonly", "");
+      area.style.position = "absolute";
+      area.style.left = "-9999px";
+      document.body.appendChild(area);
+      area.select();
+      document.execCommand("copy");
+      area.remove();
+      done();
+    }
+  });
+
+  // Log search: show only the lines holding the keyword, also for lines that stream in later.
+  function filterLog() {
+    var input = document.getElementById("log-search");
+    var log = document.getElementById("log");
+    if (!input || !log) return;
+    var needle = input.value.trim().toLowerCase();
+    var shown = 0;
+    log.querySelectorAll(".line").forEach(function (line) {
+      var hit = !needle || line.textContent.toLowerCase().indexOf(needle) !== -1;
+      line.hidden = !hit;
+      if (hit) shown += 1;
+    });
+    var count = document.getElementById("log-count");
+    if (count) count.textContent = needle ? count.dataset.template.replace("%s", shown) : "";
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.id === "log-search") filterLog();
+  });
+  document.addEventListener("htmx:afterSettle", filterLog);
+})();

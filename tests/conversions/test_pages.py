@@ -1,0 +1,175 @@
+"""The list's filters, sort and pages; the detail's stepper and chart; deleting outputs on request."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from conversions.charts import verification_chart
+from conversions.models import ConversionTask
+from tests.conversions.factories import make_task
+
+pytestmark = pytest.mark.django_db
+S = ConversionTask.Status
+
+
+@pytest.fixture
+def alice(client, user):
+    client.force_login(user)
+    return client
+
+
+def names_in(html: str) -> list[str]:
+    return re.findall(r'<td><a href="/tasks/\d+/">([^<]+)</a></td>', html)
+
+
+@pytest.fixture
+def mixed(user):
+    now = timezone.now()
+    make_task(user, name="b-arm-ok", status=S.SUCCEEDED, created=now - timedelta(minutes=3))
+    make_task(user, name="a-arm-bad", status=S.FAILED, created=now - timedelta(minutes=2))
+    make_task(
+        user,
+        name="c-ascend",
+        status=S.FAILED,
+        slug="caffe-to-ascend",
+        created=now - timedelta(minutes=1),
+    )
+
+
+def test_filters_combine_and_live_in_the_url(alice, mixed):
+    url = reverse("conversions:index")
+    assert names_in(alice.get(url).content.decode()) == ["c-ascend", "a-arm-bad", "b-arm-ok"]
+    assert names_in(alice.get(url, {"chip": "arm"}).content.decode()) == ["a-arm-bad", "b-arm-ok"]
+    assert names_in(alice.get(url, {"chip": "arm", "status": "failed"}).content.decode()) == [
+        "a-arm-bad"
+    ]
+    assert names_in(alice.get(url, {"framework": "caffe"}).content.decode()) == ["c-ascend"]
+    assert names_in(alice.get(url, {"q": "ARM"}).content.decode()) == ["a-arm-bad", "b-arm-ok"]
+    html = alice.get(url, {"chip": "gpu"}).content.decode()
+    assert "No task matches these filters" in html and "No conversion tasks yet" not in html
+    # nonsense values fall back to defaults instead of failing
+    response = alice.get(url, {"chip": "tpu", "sort": "evil", "size": "7", "page": "x"})
+    assert response.status_code == 200 and len(names_in(response.content.decode())) == 3
+
+
+def test_sorting_toggles_and_keeps_the_filters(alice, mixed):
+    url = reverse("conversions:index")
+    html = alice.get(url, {"sort": "name", "chip": "arm"}).content.decode()
+    assert names_in(html) == ["a-arm-bad", "b-arm-ok"]
+    assert 'aria-sort="ascending"><a href="?chip=arm&amp;sort=-name"' in html
+    assert names_in(alice.get(url, {"sort": "-name"}).content.decode()) == [
+        "c-ascend",
+        "b-arm-ok",
+        "a-arm-bad",
+    ]
+    assert names_in(alice.get(url, {"sort": "created"}).content.decode()) == [
+        "b-arm-ok",
+        "a-arm-bad",
+        "c-ascend",
+    ]
+    by_status = names_in(alice.get(url, {"sort": "status"}).content.decode())
+    assert by_status == [
+        "c-ascend",
+        "a-arm-bad",
+        "b-arm-ok",
+    ]  # failed before succeeded, newest first
+
+
+def test_pages_of_10_20_50_with_the_total(alice, user):
+    for i in range(25):
+        make_task(user, name=f"t{i:02d}", status=S.SUCCEEDED)
+    url = reverse("conversions:index")
+    html = alice.get(url).content.decode()
+    assert len(names_in(html)) == 10 and "25 tasks" in html and "Page 1 of 3" in html
+    html = alice.get(url, {"size": 20, "page": 2}).content.decode()
+    assert len(names_in(html)) == 5 and "Page 2 of 2" in html
+    assert 'href="?size=20&page=1" rel="prev"' in html
+    assert len(names_in(alice.get(url, {"size": 50}).content.decode())) == 25
+
+
+def test_the_stepper_shows_where_a_task_stopped(alice, user):
+    task = make_task(user, status=S.FAILED, stage="converting", progress=25, error_message="boom")
+    html = alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    states = re.findall(r'<li class="stage-(\w+)"', html)
+    assert states == ["done", "done", "stopped", "todo", "todo", "todo"]
+    task = make_task(user, name="ok", status=S.SUCCEEDED, stage="done", progress=100)
+    html = alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    assert re.findall(r'<li class="stage-(\w+)"', html) == ["done"] * 6
+    task = make_task(user, name="run", status=S.RUNNING, stage="verifying", progress=70)
+    html = alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    assert 'class="stage-current" aria-current="step">Verifying' in html
+
+
+RESULT = {
+    "verification": {
+        "verdict": "warn",
+        "samples": 8,
+        "source": "random (seed 1)",
+        "outputs": [
+            {
+                "name": "Identity:0",
+                "max_abs_error": 0.01,
+                "mean_abs_error": 0.001,
+                "cosine_similarity": 0.995,
+                "top1_agreement": 1.0,
+                "verdict": "warn",
+            },
+        ],
+    },
+    "input_model": {"size_bytes": 4000, "sha256": "x"},
+    "output_size_bytes": 1000,
+}
+
+
+def test_the_chart_scales_bars_to_the_figures():
+    chart = verification_chart(RESULT)
+    widths = [row["width"] for row in chart["rows"]]
+    assert widths == [230.0, 57.5, round(230 * 0.995, 1)]
+    assert [row["css"] for row in chart["rows"]] == ["before", "after", "verdict-warn"]
+    assert chart["height"] == 3 * 22 + 6 and verification_chart({}) is None
+
+
+def test_detail_renders_the_report_table_and_svg(alice, user):
+    task = make_task(user, status=S.SUCCEEDED, stage="done", progress=100, result=RESULT)
+    html = alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    assert '<svg role="img"' in html and 'width="57.5"' in html
+    assert '<span class="verdict verdict-warn">warn</span>' in html
+    assert "<script" not in html.split("<body")[1]  # the chart is plain SVG, no chart library
+    assert 'data-copy="models/cnn/"' in html and 'data-copy="out/cnn/"' in html
+
+
+def published_task(user, dirs, name):
+    out = dirs / "out" / name
+    (out / "model").mkdir(parents=True)
+    for file in ("model/m.tflite", "model/config.json", "job_log.txt", "report.json", "mine.txt"):
+        (out / file).write_text("x")
+    return make_task(
+        user,
+        name=name,
+        status=S.SUCCEEDED,
+        output_location=f"out/{name}/",
+        result={"artifacts_published": ["model/m.tflite", "model/config.json", "job_log.txt"]},
+    )
+
+
+def test_deleting_keeps_the_outputs_unless_asked(alice, user, dirs):
+    kept, gone = published_task(user, dirs, "kept"), published_task(user, dirs, "gone")
+    url = reverse("conversions:batch_delete")
+    alice.post(url, {"ids": [kept.pk], "confirm": "1"})
+    assert (dirs / "out/kept/model/m.tflite").is_file()
+    response = alice.post(
+        url, {"ids": [gone.pk], "confirm": "1", "delete_outputs": "1"}, follow=True
+    )
+    assert "4 output files deleted." in response.content.decode()
+    out = dirs / "out/gone"
+    assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]  # only what the task wrote went
+    assert not ConversionTask.objects.filter(pk__in=[kept.pk, gone.pk]).exists()
+
+
+def test_the_confirmation_offers_to_delete_outputs(alice, user, dirs):
+    task = published_task(user, dirs, "t")
+    html = alice.post(reverse("conversions:batch_delete"), {"ids": [task.pk]}).content.decode()
+    assert 'name="delete_outputs"' in html and "1 task:" in html
