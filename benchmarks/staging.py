@@ -115,9 +115,7 @@ def main() -> None:
                 ),
                 "boto3 get_object": get_object,
                 "stage_into (console)": lambda d: source.stage_into(d),
-                "boto3 upload_file": lambda d: s3.upload_file(
-                    str(model), BUCKET, "plain/model.pb"
-                ),
+                "boto3 upload_file": lambda d: s3.upload_file(str(model), BUCKET, "plain/model.pb"),
                 "publish (console)": lambda d: target.publish([(model, "model/model.pb")]),
             }
             seconds = {name: [] for name in cases}
