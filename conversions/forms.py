@@ -38,6 +38,9 @@ class TaskForm(forms.Form):
     )
     input_location = forms.CharField(label=_("Conversion input path"), max_length=1024)
     output_location = forms.CharField(label=_("Conversion output path"), max_length=1024)
+    overwrite = forms.BooleanField(
+        label=_("Overwrite a converted model already in the output folder"), required=False
+    )
 
     def __init__(self, *args, owner=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -69,10 +72,10 @@ class TaskForm(forms.Form):
 
     def clean_input_location(self) -> str:
         location = self._location("input_location")
-        if isinstance(location, locations.LocalLocation) and not location.is_folder():
-            raise forms.ValidationError(
-                _("The folder %(path)s does not exist in the data directory.") % {"path": location}
-            )
+        try:
+            location.check_input()
+        except locations.LocationError as exc:
+            raise forms.ValidationError(str(exc)) from None
         return str(location)
 
     def clean_output_location(self) -> str:
@@ -90,7 +93,25 @@ class TaskForm(forms.Form):
             self.add_error(
                 "output_location", _("Choose an output folder other than the input folder.")
             )
+        elif data.get("output_location") and not data.get("overwrite"):
+            self._refuse_converted_output(data["output_location"])
         return data
+
+    def _refuse_converted_output(self, output: str) -> None:
+        try:
+            taken = locations.parse(output).holds_converted_model()
+        except locations.LocationError as exc:
+            self.add_error("output_location", str(exc))
+            return
+        if taken:
+            self.add_error(
+                "output_location",
+                _(
+                    "The folder %(path)s already holds a converted model (report.json): choose "
+                    "another folder, or tick Overwrite."
+                )
+                % {"path": output},
+            )
 
 
 class OptionsForm(forms.Form):
@@ -146,6 +167,7 @@ def create_task(owner, task_form: TaskForm, options_form: OptionsForm) -> Conver
         template=data["template"],
         input_location=data["input_location"],
         output_location=data["output_location"],
+        overwrite=data.get("overwrite", False),
         options=options_form.options,
     )
     enqueue(task)

@@ -9,7 +9,7 @@ from importlib import import_module
 CONVERTERS = {
     "tflite": "conversions.converters.tflite.TFLiteConverter",
     "tensorrt": "conversions.converters.tensorrt.converter.TensorRTConverter",
-    "ascend": "conversions.converters.unavailable.AscendConverter",
+    "ascend": "conversions.converters.ascend.converter.AscendConverter",
 }
 
 

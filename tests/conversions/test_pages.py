@@ -173,3 +173,10 @@ def test_the_confirmation_offers_to_delete_outputs(alice, user, dirs):
     task = published_task(user, dirs, "t")
     html = alice.post(reverse("conversions:batch_delete"), {"ids": [task.pk]}).content.decode()
     assert 'name="delete_outputs"' in html and "1 task:" in html
+
+
+def test_detail_says_when_a_target_cannot_be_verified_here(alice, user):
+    result = {"verification_skipped": "An .om runs only on an Ascend device: not verified here."}
+    task = make_task(user, status=S.SUCCEEDED, stage="done", progress=100, result=result)
+    html = alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    assert "not run</span>" in html and "not verified here." in html and "<svg" not in html
