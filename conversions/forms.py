@@ -10,6 +10,7 @@ from conversions import locations
 from conversions.jobs import enqueue
 from conversions.models import ConversionTask
 from templates_registry.models import ConversionTemplate
+from templates_registry.options import split_choices
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$")  # ModelArts.3056
 DESCRIPTION_FORBIDDEN = set("&!\"'<>=")  # ModelArts.3057, with HiLens' quote
@@ -131,6 +132,15 @@ class OptionsForm(forms.Form):
             )
             if option["type"] == "choice":
                 field = forms.ChoiceField(choices=[(c, c) for c in option["choices"]], **common)
+            elif option["type"] == "multichoice":
+                common["initial"] = split_choices(option["default"] or "")
+                field = forms.MultipleChoiceField(
+                    choices=[(c, c) for c in option["choices"]],
+                    widget=forms.CheckboxSelectMultiple,
+                    **common,
+                )
+                if isinstance(self.initial.get(option["key"]), str):  # from a task's options
+                    self.initial[option["key"]] = split_choices(self.initial[option["key"]])
             elif option["type"] == "integer":
                 # Bounds are hints here; the schema check gives the one message CLI and web share.
                 attrs.update(min=option["min_value"], max=option["max_value"])
@@ -141,7 +151,7 @@ class OptionsForm(forms.Form):
                 if option["max_length"]:
                     attrs["maxlength"] = option["max_length"]
                 field = forms.CharField(**common)
-            if option["required"]:
+            if option["required"] and option["type"] != "multichoice":  # not on every checkbox
                 attrs["required"] = True
             field.widget.attrs.update(attrs)
             field.option_required = option["required"]
@@ -149,7 +159,9 @@ class OptionsForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        given = {key: value for key, value in data.items() if value not in (None, "")}
+        # Several choices travel as the schema's comma-separated string.
+        data = {k: ",".join(v) if isinstance(v, list) else v for k, v in data.items()}
+        given = {key: value for key, value in data.items() if value not in (None, "", [])}
         options, errors = self.template.clean_options(given)
         for key, message in errors.items():
             self.add_error(None if key == "__all__" or key not in self.fields else key, message)

@@ -7,7 +7,7 @@ one set of rules.
 import re
 from typing import Any
 
-# "multichoice": several of `choices` as one comma-separated string ("SM80,SM86"); forms show a text box.
+# "multichoice": several of `choices` as one comma-separated string ("SM80,SM86"); forms show checkboxes.
 OPTION_TYPES = ("string", "integer", "choice", "multichoice")
 CHOICE_TYPES = ("choice", "multichoice")
 OPTION_FIELDS = {
