@@ -120,6 +120,31 @@ DATA_DIR = Path(os.getenv("DATA_DIR", BASE_DIR / "data")).resolve()
 # Private scratch space for staging and converting; one folder per attempt, removed afterwards.
 WORK_DIR = Path(os.getenv("WORK_DIR", BASE_DIR / "work")).resolve()
 
+# Object storage for obs:// and s3:// locations: one S3-protocol store (Huawei OBS, AWS S3, MinIO).
+# Users name buckets and folders only; endpoint and credentials live here and never reach the
+# converter child. OBS: S3_ENDPOINT_URL=https://obs.<region>.myhuaweicloud.com, S3_REGION=<region>.
+S3_ENDPOINT_URL = os.getenv("S3_ENDPOINT_URL", "")
+S3_REGION = os.getenv("S3_REGION", "")
+S3_ACCESS_KEY_ID = os.getenv("S3_ACCESS_KEY_ID", "")
+S3_SECRET_ACCESS_KEY = os.getenv("S3_SECRET_ACCESS_KEY", "")
+S3_ENABLED = envbool("S3_ENABLED", "true" if S3_ENDPOINT_URL or S3_ACCESS_KEY_ID else "false")
+S3_ADDRESSING_STYLE = os.getenv("S3_ADDRESSING_STYLE", "auto")  # auto, path or virtual
+S3_SIGNATURE_VERSION = os.getenv("S3_SIGNATURE_VERSION", "s3v4")
+S3_CONNECT_TIMEOUT = envint("S3_CONNECT_TIMEOUT", 10)  # seconds
+S3_READ_TIMEOUT = envint("S3_READ_TIMEOUT", 60)
+S3_MAX_ATTEMPTS = envint("S3_MAX_ATTEMPTS", 3)  # per request, transient errors only
+S3_MULTIPART_THRESHOLD_MB = envint("S3_MULTIPART_THRESHOLD_MB", 64)
+S3_MULTIPART_CHUNK_MB = envint("S3_MULTIPART_CHUNK_MB", 16)
+S3_MAX_CONCURRENCY = envint("S3_MAX_CONCURRENCY", 4)
+S3_PRESIGN_SECONDS = envint("S3_PRESIGN_SECONDS", 300)
+# "redirect": artifacts download from the store through a presigned URL; "stream": through the
+# console, for stores the users' browsers cannot reach.
+ARTIFACT_DOWNLOAD = os.getenv("ARTIFACT_DOWNLOAD", "redirect")
+# The largest input folder a task may stage, from any location.
+MAX_MODEL_SIZE_MB = envint("MAX_MODEL_SIZE_MB", 2048)
+# Entries per page in the create form's folder browser.
+BROWSE_PAGE_SIZE = envint("BROWSE_PAGE_SIZE", 100)
+
 # Limits for the converter child process (per-template values may override).
 CONVERSION_TIMEOUT = envint("CONVERSION_TIMEOUT", 900)  # seconds of wall clock
 CONVERSION_CPU_SECONDS = envint("CONVERSION_CPU_SECONDS", 3600)

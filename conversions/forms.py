@@ -10,6 +10,7 @@ from conversions import locations
 from conversions.jobs import enqueue
 from conversions.models import ConversionTask
 from templates_registry.models import ConversionTemplate
+from templates_registry.options import split_choices
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$")  # ModelArts.3056
 DESCRIPTION_FORBIDDEN = set("&!\"'<>=")  # ModelArts.3057, with HiLens' quote
@@ -38,6 +39,9 @@ class TaskForm(forms.Form):
     )
     input_location = forms.CharField(label=_("Conversion input path"), max_length=1024)
     output_location = forms.CharField(label=_("Conversion output path"), max_length=1024)
+    overwrite = forms.BooleanField(
+        label=_("Overwrite a converted model already in the output folder"), required=False
+    )
 
     def __init__(self, *args, owner=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -69,10 +73,10 @@ class TaskForm(forms.Form):
 
     def clean_input_location(self) -> str:
         location = self._location("input_location")
-        if isinstance(location, locations.LocalLocation) and not location.is_folder():
-            raise forms.ValidationError(
-                _("The folder %(path)s does not exist in the data directory.") % {"path": location}
-            )
+        try:
+            location.check_input()
+        except locations.LocationError as exc:
+            raise forms.ValidationError(str(exc)) from None
         return str(location)
 
     def clean_output_location(self) -> str:
@@ -90,7 +94,25 @@ class TaskForm(forms.Form):
             self.add_error(
                 "output_location", _("Choose an output folder other than the input folder.")
             )
+        elif data.get("output_location") and not data.get("overwrite"):
+            self._refuse_converted_output(data["output_location"])
         return data
+
+    def _refuse_converted_output(self, output: str) -> None:
+        try:
+            taken = locations.parse(output).holds_converted_model()
+        except locations.LocationError as exc:
+            self.add_error("output_location", str(exc))
+            return
+        if taken:
+            self.add_error(
+                "output_location",
+                _(
+                    "The folder %(path)s already holds a converted model (report.json): choose "
+                    "another folder, or tick Overwrite."
+                )
+                % {"path": output},
+            )
 
 
 class OptionsForm(forms.Form):
@@ -110,6 +132,15 @@ class OptionsForm(forms.Form):
             )
             if option["type"] == "choice":
                 field = forms.ChoiceField(choices=[(c, c) for c in option["choices"]], **common)
+            elif option["type"] == "multichoice":
+                common["initial"] = split_choices(option["default"] or "")
+                field = forms.MultipleChoiceField(
+                    choices=[(c, c) for c in option["choices"]],
+                    widget=forms.CheckboxSelectMultiple,
+                    **common,
+                )
+                if isinstance(self.initial.get(option["key"]), str):  # from a task's options
+                    self.initial[option["key"]] = split_choices(self.initial[option["key"]])
             elif option["type"] == "integer":
                 # Bounds are hints here; the schema check gives the one message CLI and web share.
                 attrs.update(min=option["min_value"], max=option["max_value"])
@@ -120,7 +151,7 @@ class OptionsForm(forms.Form):
                 if option["max_length"]:
                     attrs["maxlength"] = option["max_length"]
                 field = forms.CharField(**common)
-            if option["required"]:
+            if option["required"] and option["type"] != "multichoice":  # not on every checkbox
                 attrs["required"] = True
             field.widget.attrs.update(attrs)
             field.option_required = option["required"]
@@ -128,7 +159,9 @@ class OptionsForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        given = {key: value for key, value in data.items() if value not in (None, "")}
+        # Several choices travel as the schema's comma-separated string.
+        data = {k: ",".join(v) if isinstance(v, list) else v for k, v in data.items()}
+        given = {key: value for key, value in data.items() if value not in (None, "", [])}
         options, errors = self.template.clean_options(given)
         for key, message in errors.items():
             self.add_error(None if key == "__all__" or key not in self.fields else key, message)
@@ -146,6 +179,7 @@ def create_task(owner, task_form: TaskForm, options_form: OptionsForm) -> Conver
         template=data["template"],
         input_location=data["input_location"],
         output_location=data["output_location"],
+        overwrite=data.get("overwrite", False),
         options=options_form.options,
     )
     enqueue(task)

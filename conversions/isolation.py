@@ -29,7 +29,11 @@ ENV_ALLOWED = (
     "TMPDIR",
     "OPENBLAS_CORETYPE",
     "OPENBLAS_L2_SIZE",
+    # Huawei's ATC: where it is, and what CANN's set_env.sh sets for it (ASCEND_* below too).
+    "ATC_PATH",
+    "LD_LIBRARY_PATH",
 )
+ENV_ALLOWED_PREFIXES = ("ASCEND_",)
 PR_SET_PDEATHSIG = 1
 KILL_GRACE_SECONDS = 5
 
@@ -50,7 +54,11 @@ class Outcome:
 
 
 def child_env(extra: dict | None = None) -> dict:
-    env = {k: os.environ[k] for k in ENV_ALLOWED if k in os.environ}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k in ENV_ALLOWED or k.startswith(ENV_ALLOWED_PREFIXES)
+    }
     root = str(Path(__file__).resolve().parent.parent)
     env.update(
         {
@@ -60,6 +68,10 @@ def child_env(extra: dict | None = None) -> dict:
             "CUDA_VISIBLE_DEVICES": "",
         }
     )
+    if (
+        "CUDA_VISIBLE_DEVICES" in os.environ
+    ):  # the GPUs standard TensorRT may use (tensorrt/probe.py)
+        env["WORKER_CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
     env.update(extra or {})
     return env
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django_q.tasks import async_task
 
+from conversions.converters.tensorrt.routing import queue_for
 from conversions.models import ConversionTask, Worker
 from conversions.pipeline import Attempt, worker_name
 
@@ -23,9 +24,14 @@ def deliver(task_id: int, queue: str) -> None:
     )
 
 
+def queue_of(task: ConversionTask) -> str:
+    """The queue a task goes to: its template's, unless its options need a GPU worker."""
+    return queue_for(task.template.queue, task.template.converter, task.options)
+
+
 def enqueue(task: ConversionTask) -> None:
-    """Deliver the task to a worker of its template's queue once the surrounding transaction commits."""
-    queue = task.template.queue
+    """Deliver the task to a worker of its queue once the surrounding transaction commits."""
+    queue = queue_of(task)
     transaction.on_commit(lambda: deliver(task.pk, queue))
 
 
@@ -44,7 +50,7 @@ def run_conversion(task_id: int) -> str:
         return "deleted"
     if task.status == ConversionTask.Status.INITIALIZING and _this_worker_is_stopping():
         # A stopping qcluster still runs what it had prefetched: give it back to the queue instead.
-        deliver(task.pk, task.template.queue)
+        deliver(task.pk, queue_of(task))
         return "handed back"
     attempt = task.claim(worker=worker_name())
     if attempt is None:

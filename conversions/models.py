@@ -40,6 +40,8 @@ class ConversionTask(models.Model):
     input_location = models.CharField(_("input location"), max_length=1024)
     output_location = models.CharField(_("output location"), max_length=1024)
     options = models.JSONField(_("advanced options"), default=dict, blank=True)
+    # The output folder may already hold a converted model; only then does this matter.
+    overwrite = models.BooleanField(_("overwrite"), default=False)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.INITIALIZING
     )

@@ -124,6 +124,9 @@ class Attempt:
             self.stage("staging")
             source = locations.parse(task.input_location)
             target = locations.parse(task.output_location)
+            if not task.overwrite and target.holds_converted_model():
+                self._refuse_taken_output()
+                return
             source.stage_into(input_dir)
             self.stage("checking")
             check_layout(input_dir, template.chip, template.model_format)
@@ -155,6 +158,16 @@ class Attempt:
         if outcome.reason == "canceled" or self.stale or self.log.stale:
             raise StaleAttempt()
         self._conclude(outcome, target, output_dir)
+
+    def _refuse_taken_output(self) -> None:
+        """Fail without writing anything: the model in the output folder is an earlier task's."""
+        message = (
+            f"The output folder {self.task.output_location} already holds a converted model "
+            "(report.json) and was left untouched: choose another folder, or create the task "
+            "with overwrite."
+        )
+        self.log.add(message, "error")
+        self._finish_failed(message)
 
     def _limits(self) -> Limits:
         return Limits(
@@ -194,7 +207,14 @@ class Attempt:
         self.stage("publishing")
         self.log.add("Model converted successfully")
         report = {**result, "status": "succeeded", "task": self._task_summary()}
-        self._publish(target, output_dir, report)
+        try:
+            self._publish(target, output_dir, report)
+        except (locations.LocationError, OSError) as exc:
+            # Publishing stopped before report.json: nothing vouches for the partial upload.
+            message = f"The model converted, but publishing it failed: {exc}"
+            self.log.add(message, "error")
+            self._finish_failed(message)
+            return
         if not self.task.mark_succeeded(self.attempt, report):
             raise StaleAttempt()
 

@@ -17,7 +17,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from conversions.jobs import deliver
+from conversions.jobs import deliver, queue_of
 from conversions.models import ConversionTask, Worker
 
 logger = logging.getLogger(__name__)
@@ -57,11 +57,12 @@ def reap(now=None) -> Reaped:
 
 def redeliver_waiting(queues: list[str]) -> list[int]:
     """Deliver every task still waiting for one of `queues` again; returns their ids."""
-    waiting = ConversionTask.objects.filter(status=S.INITIALIZING, template__queue__in=queues)
     ids = []
-    for task_id, queue in waiting.values_list("pk", "template__queue"):
-        deliver(task_id, queue)
-        ids.append(task_id)
+    for task in ConversionTask.objects.filter(status=S.INITIALIZING).select_related("template"):
+        queue = queue_of(task)
+        if queue in queues:
+            deliver(task.pk, queue)
+            ids.append(task.pk)
     return ids
 
 

@@ -1,6 +1,7 @@
 import logging
 import mimetypes
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -119,25 +120,28 @@ def log(request: HttpRequest, task_id: int) -> HttpResponse:
 def _artifacts(task: ConversionTask) -> list[dict]:
     if task.is_active:
         return []
+    names = task.result.get("artifacts_published", []) + ["report.json"]
     try:
-        location = locations.parse(task.output_location)
-    except locations.LocationError:
+        sizes = locations.parse(task.output_location).sizes(names)
+    except locations.LocationError:  # the folder or its store is gone: show no files
         return []
-    names = task.result.get("artifacts_published", [])
-    found = []
-    for name in names + ["report.json"]:
-        path = location.folder / name
-        if path.is_file():
-            found.append({"name": name, "size": path.stat().st_size})
-    return found
+    return [{"name": name, "size": sizes[name]} for name in names if name in sizes]
 
 
 @login_required
-def artifact(request: HttpRequest, task_id: int, name: str) -> FileResponse:
+def artifact(request: HttpRequest, task_id: int, name: str) -> HttpResponse:
+    """One published file: a presigned redirect to object storage, or streamed by the console."""
     task = get_object_or_404(_tasks(request), pk=task_id)
     if name not in {a["name"] for a in _artifacts(task)}:
         raise Http404(_("No such artifact."))
-    handle = locations.parse(task.output_location).open_file(name)
+    location = locations.parse(task.output_location)
+    try:
+        if isinstance(location, locations.S3Location) and settings.ARTIFACT_DOWNLOAD == "redirect":
+            return redirect(location.download_url(name))
+        handle = location.open_file(name)
+    except locations.LocationError as exc:
+        messages.error(request, str(exc))
+        return redirect("conversions:detail", task.pk)
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return FileResponse(
         handle, as_attachment=True, filename=name.rsplit("/", 1)[-1], content_type=content_type
@@ -216,22 +220,27 @@ def batch_delete(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def browse(request: HttpRequest) -> HttpResponse:
-    """One level of the data directory, for the folder browser of the create form."""
+    """One page of one folder level, for the folder browser of the create form.
+
+    "" is the data directory; `obs://` and `s3://` list buckets, `obs://bucket/a/` one prefix.
+    """
     path = request.GET.get("path", "").strip()
     field = request.GET.get("field", "input_location")
-    error = ""
-    folders, files = [], []
+    error, listing, where = "", locations.Listing(), path
     try:
-        location = locations.parse(path) if path else locations.LocalLocation("")
-        folders, files = location.listing()
+        location = locations.parse(path, root_ok=True)
+        where = str(location)
+        listing = location.listing(request.GET.get("page", ""))
     except locations.LocationError as exc:
         error = str(exc)
-    parent = "/".join(path.rstrip("/").split("/")[:-1])
+    parent = "/".join(where.rstrip("/").split("/")[:-1])
     context = {
-        "path": path.rstrip("/") + "/" if path else "",
+        "path": where,
         "parent": parent + "/" if parent else "",
-        "folders": folders,
-        "files": files,
+        "folders": listing.folders,
+        "files": listing.files,
+        "next_page": listing.next_page,
+        "object_roots": locations.OBJECT_SCHEMES if settings.S3_ENABLED and not where else (),
         "error": error,
         "field": field,
     }

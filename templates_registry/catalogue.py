@@ -3,18 +3,21 @@
 Plain Python on purpose: this module is imported by a data migration and by a
 management command, so it must not import Django or anything from the project.
 
-``BUILTIN_TEMPLATES`` lists the 13 templates in the spec's order. Each template
+``BUILTIN_TEMPLATES`` lists the 13 templates in the spec's order, plus ``onnx-to-tensorrt`` (ONNX is
+what most GPU users have today) after the other TensorRT templates. Each template
 carries its option schema (spec sections 2.2-2.5, plus ``soc_version`` for the
 Ascend templates because ATC needs it). Option patterns are Python regular
 expressions that the *whole* value must match (``re.fullmatch``); an empty
 pattern means "no pattern".
 """
 
+from templates_registry.catalogue_gpu import gpu_options
 from templates_registry.catalogue_options import (
     group_a,
     group_b,
     group_d,
     input_shape,
+    precision_and_batch,
     soc_version,
 )
 
@@ -116,7 +119,7 @@ BUILTIN_TEMPLATES = [
         "gpu",
         "tensorflow",
         "frozen_graph",
-        group_a("tensorrt"),
+        group_a("tensorrt") + gpu_options(),
     ),
     _template(
         "tensorflow-saved-model-to-tensorrt",
@@ -127,7 +130,26 @@ BUILTIN_TEMPLATES = [
         "gpu",
         "tensorflow",
         "saved_model",
-        group_b("tensorrt"),
+        group_b("tensorrt") + gpu_options(),
+    ),
+    _template(
+        "onnx-to-tensorrt",
+        "ONNX to TensorRT",
+        "ONNX转TensorRT",
+        (
+            "Builds a TensorRT engine for NVIDIA GPUs from an ONNX model (a model/ folder holding one .onnx "
+            "file with standard ONNX operators, opset 9 or later, plus a calibration_data/ folder of "
+            "pre-processed .npy inputs for 8bit): model/<name>.engine and model/<name>.onnx."
+        ),
+        (
+            "将 ONNX 模型（model/ 目录中仅含一个使用标准 ONNX 算子、opset 不低于 9 的 .onnx 文件；8bit 时另需 "
+            "calibration_data/ 目录的预处理 .npy 输入数据）构建为 NVIDIA GPU 的 TensorRT 引擎，输出 "
+            "model/<name>.engine 和 model/<name>.onnx。"
+        ),
+        "gpu",
+        "onnx",
+        "onnx",
+        precision_and_batch("tensorrt") + gpu_options(opset=False),
     ),
     _template(
         "tensorflow-frozen-graph-to-ascend",

@@ -121,11 +121,14 @@ def _quantization_precision(target):
         choices = ["32bit", "16bit", "8bit"]
         help_en = (
             "Engine precision: 32bit builds an FP32 engine and works with any model (default); 16bit "
-            "builds FP16; 8bit builds INT8 calibrated on calibration_data/*.npy."
+            "builds FP16 (exponentials, softmax and long reductions stay FP32); 8bit builds INT8 "
+            "calibrated on calibration_data/*.npy. Each is checked against the original before the "
+            "engine is built."
         )
         help_zh = (
-            "引擎精度：32bit 生成 FP32 引擎，适用于任何模型（默认）；16bit 生成 FP16 引擎；"
-            "8bit 生成 INT8 引擎，需要 calibration_data/*.npy 校准数据。"
+            "引擎精度：32bit 生成 FP32 引擎，适用于任何模型（默认）；16bit 生成 FP16 引擎（指数、softmax "
+            "和长归约保持 FP32）；8bit 生成 INT8 引擎，需要 calibration_data/*.npy 校准数据。"
+            "构建引擎前会先与原模型比对精度。"
         )
     return _option(
         "quantization_precision",
@@ -140,17 +143,26 @@ def _quantization_precision(target):
     )
 
 
-def _batch_size():
+def _batch_size(target="tflite"):
+    if target == "tflite":
+        help_en = (
+            "Number of calibration samples fed per batch during 8-bit calibration; "
+            "must be a positive integer and is ignored for other precisions."
+        )
+        help_zh = "8bit 量化校准时每批输入的样本数，须为正整数；其他量化精度下不使用。"
+    else:
+        help_en = (
+            "The largest batch the engine takes when the model's batch dimension is dynamic "
+            "(optimization profile: min 1, opt and max this value), and the 8-bit calibration batch."
+        )
+        help_zh = "模型 batch 维度为动态时引擎支持的最大 batch（优化配置：最小 1，最优和最大为此值），也是 8bit 校准的批大小。"
     return _option(
         "batch_size",
         "Batch Size",
         "量化批大小",
         "integer",
-        help_en=(
-            "Number of calibration samples fed per batch during 8-bit calibration; "
-            "must be a positive integer and is ignored for other precisions."
-        ),
-        help_zh="8bit 量化校准时每批输入的样本数，须为正整数；其他量化精度下不使用。",
+        help_en=help_en,
+        help_zh=help_zh,
         default=1,
         required=True,
         min_value=1,
@@ -335,12 +347,17 @@ def group_a(target):
         _input_tensor_names(),
         _output_tensor_names(),
         _quantization_precision(target),
-        _batch_size(),
+        _batch_size(target),
     ]
 
 
 def group_b(target):
-    return [_signature(), _tag(), _quantization_precision(target), _batch_size()]
+    return [_signature(), _tag(), _quantization_precision(target), _batch_size(target)]
+
+
+def precision_and_batch(target):
+    """The options every template of a target shares, for sources without tensor names."""
+    return [_quantization_precision(target), _batch_size(target)]
 
 
 def group_d(input_format_default="NHWC", l2dynamic=False):

@@ -7,7 +7,9 @@ one set of rules.
 import re
 from typing import Any
 
-OPTION_TYPES = ("string", "integer", "choice")
+# "multichoice": several of `choices` as one comma-separated string ("SM80,SM86"); forms show checkboxes.
+OPTION_TYPES = ("string", "integer", "choice", "multichoice")
+CHOICE_TYPES = ("choice", "multichoice")
 OPTION_FIELDS = {
     "key": str,
     "label_en": str,
@@ -68,9 +70,9 @@ def schema_errors(schema: Any) -> list[str]:
         if option["type"] not in OPTION_TYPES:
             errors.append(f"{where}: type must be one of {', '.join(OPTION_TYPES)}.")
             continue
-        if option["type"] == "choice" and not option["choices"]:
+        if option["type"] in CHOICE_TYPES and not option["choices"]:
             errors.append(f"{where}: a choice needs at least one value.")
-        if option["type"] != "choice" and option["choices"]:
+        if option["type"] not in CHOICE_TYPES and option["choices"]:
             errors.append(f"{where}: only a choice has choices.")
         if option["pattern"]:
             try:
@@ -102,6 +104,14 @@ def value_error(option: dict, value: Any) -> str | None:
     value = str(value)
     if kind == "choice" and value not in option["choices"]:
         return f"Choose one of: {', '.join(option['choices'])}."
+    if kind == "multichoice":
+        parts = split_choices(value)
+        unknown = [part for part in parts if part not in option["choices"]]
+        if not parts or unknown:
+            wrong = f" Not one of them: {', '.join(unknown)}." if unknown else ""
+            return (
+                f"Give one or more of {', '.join(option['choices'])}, separated by commas.{wrong}"
+            )
     if option["max_length"] is not None and len(value) > option["max_length"]:
         return f"Use at most {option['max_length']} characters."
     if CJK_RE.search(value):
@@ -112,6 +122,11 @@ def value_error(option: dict, value: Any) -> str | None:
     if option["pattern"] and not re.fullmatch(option["pattern"], value):
         return f"Does not match the expected format ({option['help_en'] or option['pattern']})."
     return None
+
+
+def split_choices(value: str) -> list[str]:
+    """The parts of a multichoice value: "SM80, SM86" -> ["SM80", "SM86"]."""
+    return [part.strip() for part in str(value).split(",") if part.strip()]
 
 
 def clean_options(
@@ -141,7 +156,12 @@ def clean_options(
         if problem:
             errors[key] = problem
             continue
-        options[key] = int(value) if option["type"] == "integer" else str(value)
+        if option["type"] == "integer":
+            options[key] = int(value)
+        elif option["type"] == "multichoice":
+            options[key] = ",".join(dict.fromkeys(split_choices(value)))
+        else:
+            options[key] = str(value)
     total = sum(len(str(v)) for v in options.values())
     if total >= MAX_OPTIONS_LENGTH:
         errors["__all__"] = f"The advanced options must stay under {MAX_OPTIONS_LENGTH} characters."

@@ -28,6 +28,16 @@ def small_cnn(input_shape=(32, 32, 3), classes=10, seed=7):
     return keras.Model(inputs, outputs)
 
 
+def randomize_biases(model, seed=1):
+    """Non-zero biases and batch-norm shifts (Keras starts them at zero, and exporters then drop the
+    bias inputs a converter must handle)."""
+    rng = np.random.default_rng(seed)
+    for weight in model.weights:
+        if weight.path.rsplit("/", 1)[-1] in ("bias", "beta", "moving_mean"):
+            weight.assign(rng.uniform(-0.5, 0.5, weight.shape).astype("float32"))
+    return model
+
+
 def mobilenet_v2(seed=7, logits=False, calibrate_bn=False):
     """MobileNetV2, alpha 0.35, 96x96, 1000 classes, random weights.
 

@@ -8,8 +8,8 @@ from importlib import import_module
 
 CONVERTERS = {
     "tflite": "conversions.converters.tflite.TFLiteConverter",
-    "tensorrt": "conversions.converters.unavailable.TensorRTConverter",
-    "ascend": "conversions.converters.unavailable.AscendConverter",
+    "tensorrt": "conversions.converters.tensorrt.converter.TensorRTConverter",
+    "ascend": "conversions.converters.ascend.converter.AscendConverter",
 }
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from conversions.converters.base import ConversionError
 
 MAX_SAMPLES = 1000
+DYNAMIC_HINT = "Or choose 8bit-dynamic, which needs no data."
 
 
 def _expected(spec) -> str:
@@ -19,13 +20,13 @@ def _expected(spec) -> str:
     return f"[{', '.join(dims)}] ({spec.dtype})"
 
 
-def missing_message(inputs) -> str:
+def missing_message(inputs, alternative: str = DYNAMIC_HINT) -> str:
     wanted = "; ".join(f"{s.op}: {_expected(s)}" for s in inputs)
     per_input = " named after each input (<input name>.npy)" if len(inputs) > 1 else ""
     return (
         "8bit quantization needs calibration data: add a folder named calibration_data next to model/ "
         f"holding .npy files{per_input} (numpy.save) of pre-processed inputs shaped {wanted}. "
-        "A few dozen representative samples are enough. Or choose 8bit-dynamic, which needs no data."
+        f"A few dozen representative samples are enough. {alternative}"
     )
 
 
@@ -90,3 +91,20 @@ def load(paths: list[Path], inputs) -> list[list[np.ndarray]]:
             )
     count = min(len(stacks[0]), MAX_SAMPLES)
     return [[stack[i : i + 1] for stack in stacks] for i in range(count)]
+
+
+def samples_for(
+    paths: list[Path], inputs, required: bool, events, alternative: str = DYNAMIC_HINT
+) -> list:
+    """The calibration samples. When the precision needs none, unusable files only warn: verification
+    then runs on random inputs instead. When it needs them, missing or unusable files are refused."""
+    try:
+        samples = load(paths, inputs)
+    except ConversionError as exc:
+        if required:
+            raise
+        events.log(f"{exc} Verifying on random inputs instead.", level="warning")
+        return []
+    if required and not samples:
+        raise ConversionError(missing_message(inputs, alternative))
+    return samples

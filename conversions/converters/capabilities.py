@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 
+from conversions.converters.ascend.command import atc_version, find_atc, missing_message
+
 
 @dataclass
 class Capability:
@@ -39,8 +41,24 @@ def probe_tflite() -> Capability:
     return Capability(True, {"tensorflow": version})
 
 
+def probe_tensorrt() -> Capability:
+    from conversions.converters.tensorrt import probe
+
+    return Capability(*probe.summary())
+
+
+def probe_ascend() -> Capability:
+    """ATC from ATC_PATH or PATH; its version from the toolkit's version.info (atc is not run)."""
+    atc = find_atc()
+    if atc is None:
+        return Capability(False, reason=missing_message())
+    return Capability(True, {"atc": atc_version(atc)})
+
+
 PROBES: dict[str, Callable[[], Capability]] = {
     "tflite": probe_tflite,
+    "tensorrt": probe_tensorrt,
+    "ascend": probe_ascend,
 }
 
 

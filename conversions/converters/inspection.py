@@ -169,6 +169,36 @@ def inspect_onnx(path: Path) -> dict:
     }
 
 
+def inspect_caffe(weights: Path) -> dict:
+    """A Caffe model: the .prototxt beside the .caffemodel, read with the Ascend preflight's schema."""
+    from conversions.converters.ascend.caffe import check_caffe
+    from conversions.converters.ascend.caffe_schema import parse_prototxt
+
+    definitions = sorted(weights.parent.glob("*.prototxt"))
+    if len(definitions) != 1:
+        raise ConversionError(
+            f"A Caffe model needs exactly one .prototxt beside {weights.name} "
+            f"(found {len(definitions)})."
+        )
+    net = check_caffe(definitions[0], weights)
+    counts: dict[str, int] = {}
+    for layer in parse_prototxt(definitions[0])[0].layer:
+        counts[layer.type] = counts.get(layer.type, 0) + 1
+    return {
+        "format": "caffemodel",
+        "model": f"{definitions[0].name} + {weights.name}",
+        "inputs": [
+            _spec_dict(tfgraph.TensorSpec(name, list(dims), "float32")) for name, dims in net.inputs
+        ],
+        "outputs": net.outputs,
+        "op_count": net.layers,
+        "op_types": dict(sorted(counts.items())),
+        "refused_ops": [],
+        "warnings": net.warnings,
+        "suggested_options": {},
+    }
+
+
 def tflite_refusals(path: Path, graph_def, inputs: list[dict], outputs: list[str]) -> list[str]:
     """Ops TFLite's builtin kernels do not take, found by a trial float conversion of a frozen graph."""
     import tensorflow as tf
@@ -203,15 +233,6 @@ def inspect_folder(root: Path, chip: str = "") -> dict:
     elif kind == "onnx":
         report = inspect_onnx(path)
     else:
-        report = {
-            "format": kind,
-            "model": path.name,
-            "inputs": [],
-            "outputs": [],
-            "op_count": 0,
-            "op_types": {},
-            "refused_ops": [],
-            "suggested_options": {},
-        }
+        report = inspect_caffe(path)
     report["unknown_dims"] = any(i["unknown_dims"] for i in report["inputs"])
     return report

@@ -83,13 +83,58 @@ def _calibration(root: Path, problems: list[str]) -> list[Path]:
     return arrays
 
 
-def _ascend_extras(root: Path, layout: Layout, problems: list[str]) -> None:
+AIPP_MAX_BYTES = 1024 * 1024
+
+
+def _insert_op_conf(root: Path, problems: list[str]) -> Path | None:
+    """insert_op_conf.cfg: ATC's AIPP configuration, a small text file in protobuf text format."""
     cfg = root / "insert_op_conf.cfg"
-    layout.insert_op_conf = cfg if cfg.is_file() else None
+    if not cfg.exists():
+        return None
+    if not cfg.is_file():
+        problems.append("insert_op_conf.cfg must be a file (the AIPP configuration), not a folder.")
+        return None
+    size = cfg.stat().st_size
+    if size == 0 or size > AIPP_MAX_BYTES:
+        problems.append(
+            f"insert_op_conf.cfg is {'empty' if size == 0 else 'larger than 1 MB'}: it holds the "
+            "AIPP configuration as text, e.g. aipp_op { aipp_mode: static input_format: RGB888_U8 }."
+        )
+        return None
+    try:
+        text = cfg.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        problems.append(
+            "insert_op_conf.cfg is not a text file: ATC reads it in protobuf text format."
+        )
+        return None
+    if "aipp_op" not in text:
+        problems.append(
+            "insert_op_conf.cfg has no aipp_op { ... } section: ATC reads the inserted operators "
+            "from aipp_op blocks."
+        )
+        return None
+    return cfg
+
+
+def _plugin(root: Path, problems: list[str]) -> Path | None:
     plugin = root / "plugin"
-    if plugin.exists() and not plugin.is_dir():
+    if not plugin.exists():
+        return None
+    if not plugin.is_dir():
         problems.append("plugin must be a folder of custom operators.")
-    layout.plugin = plugin if plugin.is_dir() else None
+        return None
+    if not any(p.is_file() for p in plugin.rglob("*")):
+        problems.append(
+            "plugin/ holds no files: remove it, or put the custom operator package in it."
+        )
+        return None
+    return plugin
+
+
+def _ascend_extras(root: Path, layout: Layout, problems: list[str]) -> None:
+    layout.insert_op_conf = _insert_op_conf(root, problems)
+    layout.plugin = _plugin(root, problems)
 
 
 def check_layout(root: Path, chip: str, model_format: str) -> Layout:

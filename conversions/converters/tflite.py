@@ -12,17 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-from conversions.converters import calibration, tfgraph
+from conversions.converters import calibration
 from conversions.converters.base import ConversionError, Converter, Events, Job
 from conversions.converters.layout import check_layout
-from conversions.converters.op_audit import check_graph_def
-from conversions.converters.savedmodel import freeze_saved_model
+from conversions.converters.tfsource import load_tensorflow, run_graph
 from conversions.converters.verify import (
     compare_outputs,
-    overall_verdict,
+    file_summary,
     random_inputs,
-    sha256_of,
     size_of,
+    summary,
 )
 
 PRECISIONS = ("32bit", "16bit", "8bit", "8bit-dynamic")
@@ -46,34 +45,10 @@ class TFLiteConverter(Converter):
             f"Start converting {layout.model.relative_to(layout.root)} to TFLite ({precision})"
         )
 
-        if job.model_format == "saved_model":
-            events.log("Freeze the SavedModel before conversion")
-            frozen = freeze_saved_model(
-                layout.model, job.options.get("signature"), job.options.get("tag"), events
-            )
-            graph_def, inputs, outputs = frozen.graph_def, frozen.inputs, frozen.outputs
-        else:
-            graph_def = tfgraph.read_frozen_graph(layout.model)
-            check_graph_def(graph_def, layout.model.name)
-            inputs = self._inputs(graph_def, job.options.get("input_tensor_names", ""))
-            outputs = tfgraph.resolve_names(
-                graph_def,
-                job.options.get("output_tensor_names", ""),
-                "output",
-                tfgraph.graph_outputs(graph_def),
-            )
-        events.log("Get inputs: " + ", ".join(f"{s.name} {s.shape} {s.dtype}" for s in inputs))
-        events.log("Get outputs: " + ", ".join(outputs))
+        model = load_tensorflow(layout, job, events)
+        graph_def, inputs, outputs = model.graph_def, model.inputs, model.outputs
 
-        try:
-            samples = calibration.load(layout.calibration, inputs)
-        except ConversionError as exc:
-            if precision == "8bit":
-                raise
-            events.log(f"{exc} Verifying on random inputs instead.", level="warning")
-            samples = []
-        if precision == "8bit" and not samples:
-            raise ConversionError(calibration.missing_message(inputs))
+        samples = calibration.samples_for(layout.calibration, inputs, precision == "8bit", events)
         batch_size = int(job.options.get("batch_size") or 1)
 
         events.stage("converting")
@@ -105,7 +80,7 @@ class TFLiteConverter(Converter):
         events.stage("verifying")
         started = time.monotonic()
         sets = samples[:RANDOM_LIMIT] if samples else random_inputs(inputs, job.seed)
-        reference = _run_graph(tf, graph_def, inputs, outputs, sets)
+        reference = run_graph(graph_def, inputs, outputs, sets)
         converted, details = _run_tflite(tflite_path, sets)
         rows = compare_outputs(outputs, reference, converted, precision)
         verification_seconds = time.monotonic() - started
@@ -125,17 +100,8 @@ class TFLiteConverter(Converter):
             "precision": precision,
             "inputs": [s.as_dict() for s in inputs],
             "outputs": outputs,
-            "verification": {
-                "samples": len(sets),
-                "source": "calibration_data" if samples else f"random (seed {job.seed})",
-                "outputs": rows,
-                "verdict": overall_verdict(rows),
-            },
-            "input_model": {
-                "path": str(layout.model.relative_to(layout.root)),
-                "sha256": sha256_of(layout.model),
-                "size_bytes": size_of(layout.model),
-            },
+            "verification": summary(rows, len(sets), bool(samples), job.seed),
+            "input_model": file_summary(layout.model, layout.root),
             "artifacts": {"model": f"model/{tflite_path.name}", "config": "model/config.json"},
             "output_size_bytes": size_of(tflite_path),
             "timings": {
@@ -144,21 +110,6 @@ class TFLiteConverter(Converter):
             },
             "versions": _versions(tf),
         }
-
-    @staticmethod
-    def _inputs(graph_def, text: str) -> list[tfgraph.TensorSpec]:
-        placeholders = tfgraph.graph_inputs(graph_def)
-        names = tfgraph.resolve_names(graph_def, text, "input", [s.name for s in placeholders])
-        by_name = {s.name: s for s in placeholders}
-        specs = []
-        for name in names:
-            if name not in by_name:
-                raise ConversionError(
-                    f"The input tensor {name} is not a placeholder. The graph's inputs are: "
-                    + ", ".join(by_name)
-                )
-            specs.append(by_name[name])
-        return specs
 
 
 def _set_precision(converter, tf, precision: str, samples, batch_size: int, events: Events) -> None:
@@ -202,18 +153,6 @@ def _explain_convert_error(exc: Exception, precision: str) -> str:
             "missing, or replace the operations in the model."
         )
     return f"The TFLite converter refused the model.{hint} Its message: {text[-1500:]}"
-
-
-def _run_graph(tf, graph_def, inputs, outputs, sets) -> list[np.ndarray]:
-    graph = tf.Graph()
-    with graph.as_default():
-        tf.graph_util.import_graph_def(graph_def, name="")
-    with tf.compat.v1.Session(graph=graph) as session:
-        results = [
-            session.run(outputs, {s.name: a for s, a in zip(inputs, arrays, strict=True)})
-            for arrays in sets
-        ]
-    return [np.concatenate([r[i] for r in results]) for i in range(len(outputs))]
 
 
 def _run_tflite(path: Path, sets) -> tuple[list[np.ndarray], dict]:

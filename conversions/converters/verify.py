@@ -42,6 +42,15 @@ def size_of(path: Path) -> int:
     return path.stat().st_size
 
 
+def file_summary(path: Path, root: Path) -> dict:
+    """Where a file (or SavedModel folder) is, relative to `root`, with its digest and size."""
+    return {
+        "path": str(Path(path).relative_to(root)),
+        "sha256": sha256_of(path),
+        "size_bytes": size_of(path),
+    }
+
+
 def random_inputs(specs, seed: int, samples: int = RANDOM_SAMPLES) -> list[list[np.ndarray]]:
     """`samples` sets of seeded random inputs, one array of batch 1 per input spec."""
     rng = np.random.default_rng(seed)
@@ -115,3 +124,13 @@ def compare_outputs(
 
 def overall_verdict(rows: list[dict]) -> str:
     return max((row["verdict"] for row in rows), key=VERDICT_ORDER.index, default="pass")
+
+
+def summary(rows: list[dict], samples: int, from_calibration: bool, seed: int) -> dict:
+    """The `verification` section of report.json."""
+    return {
+        "samples": samples,
+        "source": "calibration_data" if from_calibration else f"random (seed {seed})",
+        "outputs": rows,
+        "verdict": overall_verdict(rows),
+    }

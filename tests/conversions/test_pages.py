@@ -173,3 +173,36 @@ def test_the_confirmation_offers_to_delete_outputs(alice, user, dirs):
     task = published_task(user, dirs, "t")
     html = alice.post(reverse("conversions:batch_delete"), {"ids": [task.pk]}).content.decode()
     assert 'name="delete_outputs"' in html and "1 task:" in html
+
+
+def test_detail_says_when_a_target_cannot_be_verified_here(alice, user):
+    result = {"verification_skipped": "An .om runs only on an Ascend device: not verified here."}
+    task = make_task(user, status=S.SUCCEEDED, stage="done", progress=100, result=result)
+    html = alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    assert "not run</span>" in html and "not verified here." in html and "<svg" not in html
+
+
+def test_target_gpus_are_checkboxes_stored_as_the_schemas_string(alice, user, dirs, cnn_folder):
+    url = reverse("conversions:create")
+    html = alice.get(url, {"template": "tensorflow-frozen-graph-to-tensorrt"}).content.decode()
+    assert 'type="checkbox" name="opt-target_gpus" value="SM86"' in html
+    assert html.count('name="opt-target_gpus"') == 6 and html.count("checked") >= 4
+    form = {
+        "name": "convert-gpu1",
+        "template": "tensorflow-frozen-graph-to-tensorrt",
+        "input_location": cnn_folder,
+        "output_location": "out/gpu1/",
+        "opt-input_tensor_names": "input",
+        "opt-output_tensor_names": "Identity",
+        "opt-quantization_precision": "16bit",
+        "opt-batch_size": "1",
+        "opt-target_gpus": ["SM75", "SM89"],
+        "opt-engine_builder": "auto",
+        "opt-opset": "17",
+    }
+    response = alice.post(url, form)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    task = ConversionTask.objects.get(name="convert-gpu1")
+    assert task.options["target_gpus"] == "SM75,SM89"
+    similar = alice.get(url, {"like": task.pk}).content.decode()
+    assert 'value="SM75" id="id_opt-target_gpus_0" checked' in similar

@@ -95,3 +95,26 @@ def test_bad_folders_get_messages(tmp_path, cnn_pb):
     (tmp_path / "model/a.pb").write_bytes(cnn_pb.read_bytes()[: cnn_pb.stat().st_size // 2])
     with pytest.raises(ConversionError, match="truncated or corrupt|is incomplete"):
         inspect_folder(tmp_path)
+
+
+def test_a_caffe_model_is_read_with_our_schema(tmp_path):
+    from tests.ascendkit import lenet
+
+    lenet().write(tmp_path)
+    report = inspect_folder(tmp_path, "ascend")
+    assert report["format"] == "caffemodel" and report["model"] == "net.prototxt + net.caffemodel"
+    assert report["inputs"] == [
+        {"name": "data", "shape": [1, 1, 28, 28], "dtype": "float32", "unknown_dims": []}
+    ]
+    assert report["outputs"] == ["prob"]
+    assert report["op_types"]["Convolution"] == 2 and report["op_count"] == 9
+
+
+def test_a_caffe_model_with_a_python_layer_is_refused_by_inspection(tmp_path):
+    from tests.ascendkit import lenet
+
+    net = lenet()
+    net.layer("hook", "Python", ["prob"])
+    net.write(tmp_path)
+    with pytest.raises(ConversionError, match="Python"):
+        inspect_folder(tmp_path)

@@ -1,6 +1,7 @@
 import pytest
 
 from conversions.converters.layout import LayoutError, check_layout
+from tests.ascendkit import AIPP
 
 
 def touch(root, *names):
@@ -58,7 +59,8 @@ def test_a_saved_model_needs_its_variables(tmp_path):
 
 
 def test_ascend_caffe_with_aipp_config_and_plugins(tmp_path):
-    touch(tmp_path, "net.prototxt", "net.caffemodel", "insert_op_conf.cfg", "plugin/op.py")
+    touch(tmp_path, "net.prototxt", "net.caffemodel", "plugin/op.py")
+    (tmp_path / "insert_op_conf.cfg").write_text(AIPP)
     layout = check_layout(tmp_path, "ascend", "caffemodel")
     assert (layout.model.name, layout.weights.name) == ("net.prototxt", "net.caffemodel")
     assert layout.insert_op_conf.name == "insert_op_conf.cfg" and layout.plugin.name == "plugin"
@@ -66,3 +68,77 @@ def test_ascend_caffe_with_aipp_config_and_plugins(tmp_path):
 
 def test_a_folder_that_does_not_exist(tmp_path):
     assert "does not exist" in problems(tmp_path / "nope", "arm", "frozen_graph")[0]
+
+
+@pytest.mark.parametrize(
+    "model_format, files, expected",
+    [
+        (
+            "caffemodel",
+            ["net.prototxt"],
+            ["No .caffemodel file in the input folder: put exactly one weights file there."],
+        ),
+        (
+            "caffemodel",
+            ["a.prototxt", "b.prototxt", "net.caffemodel"],
+            [
+                "2 .prototxt files in the input folder (a.prototxt, b.prototxt): keep exactly one network definition."
+            ],
+        ),
+        ("onnx", [], ["No .onnx file in the input folder: put exactly one ONNX model there."]),
+        (
+            "frozen_graph",
+            ["model/net.pb"],
+            ["No .pb file in the input folder: put exactly one frozen graph there."],
+        ),
+        (
+            "saved_model",
+            ["saved_model.pb"],
+            ["No variables/ folder: export the SavedModel with its variables."],
+        ),
+    ],
+)
+def test_ascend_model_files(tmp_path, model_format, files, expected):
+    touch(tmp_path, *files)
+    assert problems(tmp_path, "ascend", model_format) == expected
+
+
+def test_an_ascend_onnx_folder(tmp_path):
+    touch(tmp_path, "resnet.onnx")
+    layout = check_layout(tmp_path, "ascend", "onnx")
+    assert (
+        layout.model.name == "resnet.onnx"
+        and layout.insert_op_conf is None
+        and layout.plugin is None
+    )
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"", "insert_op_conf.cfg is empty"),
+        (b"\xff\xfe\x00garbage", "insert_op_conf.cfg is not a text file"),
+        (b"input_format: RGB888_U8", "insert_op_conf.cfg has no aipp_op { ... } section"),
+        (b"x" * (1024 * 1024 + 1), "insert_op_conf.cfg is larger than 1 MB"),
+    ],
+)
+def test_a_bad_aipp_config_is_refused(tmp_path, content, expected):
+    touch(tmp_path, "net.pb")
+    (tmp_path / "insert_op_conf.cfg").write_bytes(content)
+    assert problems(tmp_path, "ascend", "frozen_graph")[0].startswith(expected)
+
+
+def test_aipp_config_and_plugin_must_have_the_right_kind(tmp_path):
+    touch(tmp_path, "net.onnx", "insert_op_conf.cfg/x", "plugin")
+    assert problems(tmp_path, "ascend", "onnx") == [
+        "insert_op_conf.cfg must be a file (the AIPP configuration), not a folder.",
+        "plugin must be a folder of custom operators.",
+    ]
+
+
+def test_an_empty_plugin_folder_is_refused(tmp_path):
+    touch(tmp_path, "net.onnx")
+    (tmp_path / "plugin" / "vendors").mkdir(parents=True)
+    assert problems(tmp_path, "ascend", "onnx") == [
+        "plugin/ holds no files: remove it, or put the custom operator package in it."
+    ]

@@ -1,4 +1,5 @@
 import json
+from importlib import import_module
 
 import pytest
 
@@ -14,6 +15,7 @@ SLUGS = [
     "tensorflow-saved-model-to-tflite",
     "tensorflow-frozen-graph-to-tensorrt",
     "tensorflow-saved-model-to-tensorrt",
+    "onnx-to-tensorrt",
     "tensorflow-frozen-graph-to-ascend",
     "tf-frozengraph-to-ascend",
     "tf-savedmodel-to-ascend",
@@ -37,7 +39,7 @@ def keys(slug):
     return [o["key"] for o in ConversionTemplate.objects.get(slug=slug).option_schema]
 
 
-def test_the_migration_loads_all_thirteen_templates_in_spec_order():
+def test_the_migrations_load_the_spec_templates_and_onnx_to_tensorrt_in_order():
     assert list(ConversionTemplate.objects.values_list("slug", flat=True)) == SLUGS
     assert all(t.builtin and t.enabled for t in ConversionTemplate.objects.all())
 
@@ -69,7 +71,9 @@ def test_templates_carry_the_spec_option_keys():
 def test_chip_framework_and_format_filters():
     assert ConversionTemplate.objects.search(chip="arm").count() == 2
     assert ConversionTemplate.objects.search(framework="caffe").get().slug == "caffe-to-ascend"
-    assert ConversionTemplate.objects.search(model_format="onnx").get().slug == "onnx-to-ascend-tbe"
+    assert set(
+        ConversionTemplate.objects.search(model_format="onnx").values_list("slug", flat=True)
+    ) == {"onnx-to-ascend-tbe", "onnx-to-tensorrt"}
     assert ConversionTemplate.objects.search(q="TFLite").count() == 2
 
 
@@ -169,3 +173,71 @@ def test_admin_disables_templates_in_bulk(admin_client):
     )
     assert response.status_code == 302
     assert not ConversionTemplate.objects.filter(chip="gpu", enabled=True).exists()
+
+
+GPU_OPTIONS = ["target_gpus", "engine_builder"]
+
+
+def test_the_tensorrt_templates_carry_the_gpu_options():
+    assert keys("tensorflow-frozen-graph-to-tensorrt")[4:] == GPU_OPTIONS + ["opset"]
+    assert keys("tensorflow-saved-model-to-tensorrt")[4:] == GPU_OPTIONS + ["opset"]
+    assert keys("onnx-to-tensorrt") == ["quantization_precision", "batch_size"] + GPU_OPTIONS
+    onnx = ConversionTemplate.objects.get(slug="onnx-to-tensorrt")
+    assert (onnx.chip, onnx.framework, onnx.model_format, onnx.converter, onnx.queue) == (
+        "gpu",
+        "onnx",
+        "onnx",
+        "tensorrt",
+        "cpu",
+    )
+    options, errors = onnx.clean_options({})
+    assert errors == {}
+    assert options == {
+        "quantization_precision": "32bit",
+        "batch_size": 1,
+        "target_gpus": "SM80,SM86,SM89,SM120",
+        "engine_builder": "auto",
+    }
+
+
+def test_target_gpus_take_several_known_capabilities():
+    schema = ConversionTemplate.objects.get(slug="onnx-to-tensorrt").option_schema
+    options, errors = clean_options(schema, {"target_gpus": " SM121 ,SM75,SM75"})
+    assert errors == {} and options["target_gpus"] == "SM121,SM75"
+    _, errors = clean_options(
+        schema, {"target_gpus": "SM90,sm86", "engine_builder": "tensorrt-llm"}
+    )
+    assert errors["target_gpus"] == (
+        "Give one or more of SM75, SM80, SM86, SM89, SM120, SM121, separated by commas. "
+        "Not one of them: SM90, sm86."
+    )
+    assert "Choose one of: auto, tensorrt-rtx, tensorrt." == errors["engine_builder"]
+    _, errors = clean_options(schema, {"target_gpus": ",,"})
+    assert errors["target_gpus"].startswith("Give one or more of")
+    multichoice = next(o for o in schema if o["key"] == "target_gpus")
+    assert "a choice needs at least one value" in schema_errors([{**multichoice, "choices": []}])[0]
+    broken = {**multichoice, "default": "SM80,SM90"}
+    assert "the default is invalid" in schema_errors([broken])[0]
+
+
+def test_migration_0004_adds_onnx_to_tensorrt_and_refreshes_the_gpu_options_only():
+    from django.apps import apps
+
+    migration = import_module("templates_registry.migrations.0004_tensorrt_templates")
+    ConversionTemplate.objects.filter(slug="onnx-to-tensorrt").delete()
+    frozen = ConversionTemplate.objects.get(slug="tensorflow-frozen-graph-to-tensorrt")
+    frozen.option_schema = frozen.option_schema[:4]  # as migration 0002 loaded it
+    frozen.enabled = False
+    frozen.save()
+    ascend = ConversionTemplate.objects.get(slug="caffe-to-ascend")
+    ascend.option_schema, ascend.position = [], 99  # an admin's edits to another template
+    ascend.save()
+
+    migration.forward(apps, None)
+
+    assert list(ConversionTemplate.objects.values_list("slug", flat=True)) == SLUGS
+    frozen.refresh_from_db()
+    assert [o["key"] for o in frozen.option_schema][4:] == GPU_OPTIONS + ["opset"]
+    assert frozen.enabled is False
+    ascend.refresh_from_db()
+    assert ascend.option_schema == [] and ascend.position == 1

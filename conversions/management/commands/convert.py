@@ -26,6 +26,11 @@ class Command(BaseCommand):
             help="input folder: a path in the data directory, or obs://bucket/prefix/",
         )
         parser.add_argument("--output", required=True, help="output folder")
+        parser.add_argument(
+            "--overwrite",
+            action="store_true",
+            help="replace a converted model already in the output folder",
+        )
         parser.add_argument("--name", default="", help="task name (default: convert-xxxx)")
         parser.add_argument("--description", default="")
         parser.add_argument(
@@ -63,6 +68,7 @@ class Command(BaseCommand):
             "template": template.slug,
             "input_location": opts["input"],
             "output_location": opts["output"],
+            "overwrite": opts["overwrite"],
         }
         form = TaskForm(data, owner=owner)
         options_form = OptionsForm(template, {f"opt-{k}": v for k, v in given.items()})

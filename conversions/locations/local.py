@@ -1,55 +1,28 @@
-"""Locations: the folders a task reads from and writes to.
+"""A folder inside the local data directory (settings.DATA_DIR)."""
 
-`models/resnet50/` is a folder inside the local data directory (settings.DATA_DIR);
-`obs://bucket/prefix/` and `s3://bucket/prefix/` name object storage. Every location is checked
-against the path rules of spec section 3.1, and nothing may escape its root.
-"""
-
-import re
 import shutil
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-MAX_LENGTH = 1023
-FORBIDDEN = re.compile(r'[\\:*?"|<>\x00-\x1f]')
-OBJECT_SCHEMES = ("obs://", "s3://")
-# A folder that holds one of these already holds a converted model.
-CONVERTED_MARKERS = ("report.json",)
-
-
-class LocationError(ValueError):
-    """A location a user gave cannot be used; the message says why."""
-
-
-def check_path(path: str) -> str:
-    """The normalized relative path `a/b/` for a user-given path, or LocationError."""
-    if not path or not path.strip():
-        raise LocationError(_("Enter a folder."))
-    path = path.strip()
-    if len(path) > MAX_LENGTH:
-        raise LocationError(_("The path is longer than %(n)d characters.") % {"n": MAX_LENGTH})
-    if FORBIDDEN.search(path):
-        raise LocationError(_('A path cannot contain \\ : * ? " | < > or control characters.'))
-    if "//" in path:
-        raise LocationError(_("A path cannot contain two slashes in a row."))
-    parts = PurePosixPath(path).parts
-    if any(part in ("..", ".") for part in parts):
-        raise LocationError(_("A path cannot contain . or .. segments."))
-    if path.startswith(("/", ".")):
-        raise LocationError(
-            _("Give a folder relative to the data directory, without a leading / or .")
-        )
-    return "/".join(parts) + "/"
+from conversions.locations.rules import (
+    REPORT,
+    REPORT_READ_LIMIT,
+    Listing,
+    LocationError,
+    check_path,
+    check_total,
+    vouches_for_a_model,
+)
 
 
 @dataclass(frozen=True)
 class LocalLocation:
     """A folder inside the data directory."""
 
-    path: str  # normalized, ends with "/"
+    path: str  # normalized, ends with "/"; "" is the data directory itself
 
     def __str__(self) -> str:
         return self.path
@@ -70,8 +43,19 @@ class LocalLocation:
     def is_folder(self) -> bool:
         return self.folder.is_dir()
 
+    def check_input(self) -> None:
+        """LocationError unless the folder exists (the form's early check)."""
+        if not self.is_folder():
+            raise LocationError(
+                _("The folder %(path)s does not exist in the data directory.") % {"path": self.path}
+            )
+
     def holds_converted_model(self) -> bool:
-        return any((self.folder / marker).exists() for marker in CONVERTED_MARKERS)
+        report = self.folder / REPORT
+        if not report.is_file():
+            return False
+        with report.open("rb") as handle:
+            return vouches_for_a_model(handle.read(REPORT_READ_LIMIT))
 
     def stage_into(self, destination: Path) -> None:
         """Copy the folder's files into `destination`; links are refused, not followed."""
@@ -81,14 +65,20 @@ class LocalLocation:
                 _("The input folder %(path)s does not exist in the data directory.")
                 % {"path": self.path}
             )
-        for item in sorted(source.rglob("*")):
-            relative = item.relative_to(source)
+        items = sorted(source.rglob("*"))
+        for item in items:
             if item.is_symlink():
                 raise LocationError(
                     _("The input folder holds a link (%(name)s): links are not followed.")
-                    % {"name": relative}
+                    % {"name": item.relative_to(source)}
                 )
-            target = destination / relative
+        check_total(
+            sum(item.stat().st_size for item in items if item.is_file()),
+            settings.MAX_MODEL_SIZE_MB,
+            self,
+        )
+        for item in items:
+            target = destination / item.relative_to(source)
             if item.is_dir():
                 target.mkdir(parents=True, exist_ok=True)
             elif item.is_file():
@@ -96,8 +86,12 @@ class LocalLocation:
                 shutil.copyfile(item, target)
 
     def publish(self, files: list[tuple[Path, str]]) -> None:
-        """Write (local file, relative name) pairs in the order given: report.json comes last."""
+        """Write (local file, relative name) pairs in the order given: report.json comes last.
+
+        An old report.json goes first, so it never vouches for a set that is being replaced.
+        """
         folder = self.folder
+        (folder / REPORT).unlink(missing_ok=True)
         for source, name in files:
             target = (folder / name).resolve()
             if folder not in target.parents:
@@ -123,20 +117,35 @@ class LocalLocation:
                 parent = parent.parent
         return removed
 
-    def listing(self) -> tuple[list[str], list[tuple[str, int]]]:
-        """(sub-folder names, (file name, size) pairs) directly inside the folder."""
+    def listing(self, page: str = "") -> Listing:
+        """One page of the entries directly inside the folder; `page` is an offset."""
         folder = self.folder
         if not folder.is_dir():
-            return [], []
-        folders, files = [], []
-        for item in sorted(folder.iterdir(), key=lambda p: p.name):
-            if item.is_symlink() or item.name.startswith("."):
+            return Listing()
+        entries = sorted(
+            (item for item in folder.iterdir() if not item.name.startswith(".")),
+            key=lambda p: p.name,
+        )
+        start = int(page) if page.isdigit() else 0
+        end = start + settings.BROWSE_PAGE_SIZE
+        listing = Listing(next_page=str(end) if end < len(entries) else "")
+        for item in entries[start:end]:
+            if item.is_symlink():
                 continue
             if item.is_dir():
-                folders.append(item.name)
+                listing.folders.append(item.name)
             elif item.is_file():
-                files.append((item.name, item.stat().st_size))
-        return folders, files
+                listing.files.append((item.name, item.stat().st_size))
+        return listing
+
+    def sizes(self, names: list[str]) -> dict[str, int]:
+        """{name: size} for those of `names` that are files in the folder."""
+        found = {}
+        for name in names:
+            path = self.folder / name
+            if path.is_file():
+                found[name] = path.stat().st_size
+        return found
 
     def open_file(self, name: str):
         """A readable file handle for an artifact `name` inside the folder."""
@@ -144,19 +153,3 @@ class LocalLocation:
         if self.folder not in target.parents or not target.is_file():
             raise LocationError(_("No such file: %(name)s") % {"name": name})
         return target.open("rb")
-
-
-def parse(location: str):
-    """The location object for a user-given string, or LocationError with the reason."""
-    text = (location or "").strip()
-    if text.lower().startswith(OBJECT_SCHEMES):
-        raise LocationError(
-            _(
-                "Object storage (obs:// and s3://) is not configured on this console yet: use a folder of the data directory."
-            )
-        )
-    if "://" in text:
-        raise LocationError(
-            _("Use a folder of the data directory, or obs://bucket/prefix/ or s3://bucket/prefix/.")
-        )
-    return LocalLocation(check_path(text))

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversions', '0001_initial'),
+        ('conversions', '0002_task_overwrite'),
     ]
 
     operations = [

@@ -1,0 +1,227 @@
+"""The Ascend converter end to end in-process, with the ATC STAND-IN (tests/converters/atc_stand_in.py)
+in place of Huawei's atc, which cannot be installed here. The stand-in checks every command line
+against ATC's documented grammar and records it in the .om it writes, so these tests read back the
+exact arguments each template produces."""
+
+import io
+import json
+import shutil
+
+import pytest
+
+from conversions.converters.ascend.command import ATC_MISSING
+from conversions.converters.ascend.converter import AscendConverter
+from conversions.converters.base import ConversionError, Events, Job
+from conversions.converters.capabilities import probe_ascend
+from templates_registry.catalogue import BUILTIN_TEMPLATES
+from templates_registry.options import clean_options
+from tests import modelkit
+from tests.ascendkit import AIPP, install_atc_stand_in, lenet, onnx_conv
+
+TEMPLATES = {t["slug"]: t for t in BUILTIN_TEMPLATES if t["chip"] == "ascend"}
+SHAPE = {"input_shape": "input:1,32,32,3"}
+
+
+@pytest.fixture
+def atc(tmp_path_factory, monkeypatch):
+    path = install_atc_stand_in(tmp_path_factory.mktemp("cann"))
+    monkeypatch.setenv("ATC_PATH", str(path))
+    monkeypatch.delenv("ATC_STAND_IN_MODE", raising=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def saved_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sm") / "cnn"
+    modelkit.save_saved_model(modelkit.small_cnn(), folder)
+    return folder
+
+
+def model_folder(tmp_path, model_format, cnn_pb, saved_model):
+    folder = tmp_path / "input"
+    if model_format == "caffemodel":
+        lenet().write(folder)
+    elif model_format == "frozen_graph":
+        folder.mkdir()
+        shutil.copy(cnn_pb, folder / "cnn.pb")
+    elif model_format == "saved_model":
+        shutil.copytree(saved_model, folder)
+    else:
+        onnx_conv(folder / "net.onnx")
+    return folder
+
+
+def convert(tmp_path, slug, folder, given=None, name="m1"):
+    """Run the converter as the child does; returns (report, log text, the stand-in's record)."""
+    template = TEMPLATES[slug]
+    options, errors = clean_options(template["options"], given or {})
+    assert not errors, errors
+    output = tmp_path / "work" / "output"
+    job = Job("ascend", str(folder), str(output), name, template["model_format"], "ascend", options)
+    stream = io.StringIO()
+    report = AscendConverter().convert(job, Events(stream))
+    log = "\n".join(json.loads(line).get("message", "") for line in stream.getvalue().splitlines())
+    return report, log, json.loads((output / f"{name}.om").read_text())
+
+
+def flags(argv) -> dict[str, str]:
+    return dict(arg[2:].split("=", 1) for arg in argv)
+
+
+EXPECTED = {
+    "caffe-to-ascend": {"framework": "0", "soc_version": "Ascend310", "log": "error"},
+    "tensorflow-frozen-graph-to-ascend": {
+        "framework": "3", "soc_version": "Ascend310", "input_shape": "input:1,32,32,3", "log": "error",
+    },
+    "onnx-to-ascend-tbe": {
+        "framework": "5", "soc_version": "Ascend310", "input_format": "NCHW",
+        "precision_mode": "force_fp16", "output_type": "FP32", "log": "error",
+    },
+}  # fmt: skip
+GROUP_D_TF = {
+    "framework": "3",
+    "soc_version": "Ascend310",
+    "input_shape": "input:1,32,32,3",
+    "input_format": "NHWC",
+    "precision_mode": "force_fp16",
+    "output_type": "FP32",
+    "log": "error",
+}
+for slug in TEMPLATES:
+    if slug.startswith("tf-"):
+        EXPECTED[slug] = {
+            **GROUP_D_TF,
+            **({"buffer_optimize": "l2_optimize"} if "c32" in slug else {}),
+        }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", sorted(TEMPLATES))
+def test_every_ascend_template_builds_the_documented_command(
+    tmp_path, atc, cnn_pb, saved_model, slug
+):
+    template = TEMPLATES[slug]
+    folder = model_folder(tmp_path, template["model_format"], cnn_pb, saved_model)
+    given = SHAPE if template["framework"] == "tensorflow" else {}
+    report, log, record = convert(tmp_path, slug, folder, given)
+    got = flags(record["argv"])
+    model, output = got.pop("model"), got.pop("output")
+    weight = got.pop("weight", None)
+    assert got == EXPECTED[slug]
+    assert output == str(tmp_path / "work" / "output" / "m1")
+    expected_model = {
+        "caffemodel": folder / "net.prototxt",
+        "frozen_graph": folder / "cnn.pb",
+        "saved_model": tmp_path / "work" / "atc" / "model.pb",  # frozen first
+        "onnx": folder / "net.onnx",
+    }[template["model_format"]]
+    assert model == str(expected_model)
+    assert weight == (str(folder / "net.caffemodel") if slug == "caffe-to-ascend" else None)
+    assert report["atc"]["arguments"] == record["argv"]
+    assert report["atc"]["version"] == "7.0.0"
+    assert report["artifacts"] == {"model": "m1.om", "fusion_result": "fusion_result.json"}
+    assert (tmp_path / "work" / "output" / "fusion_result.json").is_file()
+    assert (
+        "verification" not in report
+        and "runs only on an Ascend device" in report["verification_skipped"]
+    )
+    assert "ATC run success, welcome to the next use." in log
+    if template["framework"] == "tensorflow":
+        assert report["inputs"] == [{"name": "input", "shape": [1, 32, 32, 3], "dtype": "float32"}]
+    if any(o["key"] == "net_format" for o in template["options"]):
+        assert "net_format=5D has no ATC equivalent" in log
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ({"fp16_high_prec": "1"}, {"precision_mode": "allow_fp32_to_fp16"}),
+        ({"output_type": "UINT8"}, {"output_type": "UINT8"}),
+        ({"enable_l2dynamic": "false"}, {"buffer_optimize": "off_optimize"}),
+        ({"input_format": "NCHW"}, {"input_format": "NCHW"}),
+        ({"out_nodes": "Identity:0"}, {"out_nodes": "Identity:0"}),
+        ({"soc_version": "Ascend310P3"}, {"soc_version": "Ascend310P3"}),
+        ({"soc_version": "Ascend910B"}, {"soc_version": "Ascend910B"}),
+    ],
+)
+def test_option_values_reach_their_flags(tmp_path, atc, cnn_pb, given, expected):
+    folder = model_folder(tmp_path, "frozen_graph", cnn_pb, None)
+    _, _, record = convert(tmp_path, "tf-frozengraph-to-ascend-c32", folder, {**SHAPE, **given})
+    got = flags(record["argv"])
+    assert {key: got[key] for key in expected} == expected
+
+
+def test_aipp_config_and_custom_operators_are_passed_the_documented_way(tmp_path, atc):
+    folder = tmp_path / "input"
+    lenet().write(folder)
+    (folder / "insert_op_conf.cfg").write_text(AIPP)
+    package = folder / "plugin" / "vendors" / "customize"
+    (package / "op_proto").mkdir(parents=True)
+    (package / "op_proto" / "libcust_op_proto.so").write_bytes(b"\x7fELF")
+    _, log, record = convert(tmp_path, "caffe-to-ascend", folder)
+    assert flags(record["argv"])["insert_op_conf"] == str(folder / "insert_op_conf.cfg")
+    assert record["custom_opp_path"].split(":")[0] == str(package)
+    assert "the model's input becomes UINT8" in log
+
+
+def test_a_suffixed_om_is_renamed_to_the_task_name(tmp_path, atc, monkeypatch):
+    monkeypatch.setenv("ATC_STAND_IN_MODE", "suffix")
+    lenet().write(tmp_path / "input")
+    report, _, _ = convert(tmp_path, "caffe-to-ascend", tmp_path / "input", name="lenet")
+    assert report["artifacts"]["model"] == "lenet.om"
+    assert sorted(p.name for p in (tmp_path / "work/output").iterdir()) == [
+        "fusion_result.json",
+        "lenet.om",
+    ]
+
+
+@pytest.mark.parametrize(
+    "mode, message",
+    [
+        (
+            "fail",
+            "ATC failed with exit code 1. Its errors:\nE19999: Inner Error! compile op failed",
+        ),
+        ("silent", "ATC exited with code 0 but did not print 'ATC run success'"),
+        ("no-om", "ATC reported success but wrote no m1.om"),
+    ],
+)
+def test_success_needs_exit_code_success_line_and_om(tmp_path, atc, monkeypatch, mode, message):
+    monkeypatch.setenv("ATC_STAND_IN_MODE", mode)
+    lenet().write(tmp_path / "input")
+    with pytest.raises(ConversionError) as info:
+        convert(tmp_path, "caffe-to-ascend", tmp_path / "input")
+    assert str(info.value).startswith(message)
+    assert not (tmp_path / "work/output/m1.om").exists()
+
+
+def test_without_atc_the_task_fails_with_the_install_message(tmp_path, monkeypatch):
+    monkeypatch.delenv("ATC_PATH", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    lenet().write(tmp_path / "input")
+    with pytest.raises(ConversionError) as info:
+        convert(tmp_path, "caffe-to-ascend", tmp_path / "input")
+    assert str(info.value) == ATC_MISSING
+    capability = probe_ascend()
+    assert (capability.available, capability.reason) == (False, ATC_MISSING)
+
+
+def test_an_atc_path_that_is_not_executable_is_named(tmp_path, monkeypatch):
+    (tmp_path / "atc").write_text("not a program")
+    monkeypatch.setenv("ATC_PATH", str(tmp_path / "atc"))
+    assert (
+        probe_ascend().reason
+        == f"{ATC_MISSING} (ATC_PATH is set to {tmp_path / 'atc'}, which is not an executable atc)"
+    )
+
+
+def test_the_probe_reports_atc_and_its_cann_version(atc, monkeypatch):
+    assert probe_ascend().as_dict() == {"available": True, "tools": {"atc": "7.0.0"}, "reason": ""}
+    monkeypatch.setenv("ATC_PATH", str(atc.parent))  # the folder holding atc works too
+    assert probe_ascend().available
+
+
+def test_an_atc_on_path_is_found(atc, monkeypatch):
+    monkeypatch.delenv("ATC_PATH")
+    monkeypatch.setenv("PATH", str(atc.parent))
+    assert probe_ascend().tools == {"atc": "7.0.0"}
