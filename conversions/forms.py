@@ -115,6 +115,20 @@ class TaskForm(forms.Form):
             )
 
 
+class SeveralChoicesField(forms.MultipleChoiceField):
+    """Checkboxes that also take "SM80,SM86" (a script posting the form); the option schema, not the
+    field, judges the values, so the web, the CLI and the admin give one message."""
+
+    def to_python(self, value):
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        parts = [part for item in values for part in split_choices(item)]
+        return list(dict.fromkeys(parts))
+
+    def validate(self, value):
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+
 class OptionsForm(forms.Form):
     """The chosen template's advanced options, rendered and validated from its option schema."""
 
@@ -134,7 +148,7 @@ class OptionsForm(forms.Form):
                 field = forms.ChoiceField(choices=[(c, c) for c in option["choices"]], **common)
             elif option["type"] == "multichoice":
                 common["initial"] = split_choices(option["default"] or "")
-                field = forms.MultipleChoiceField(
+                field = SeveralChoicesField(
                     choices=[(c, c) for c in option["choices"]],
                     widget=forms.CheckboxSelectMultiple,
                     **common,
