@@ -78,6 +78,13 @@ def builtin_templates(db):
 
 
 @pytest.fixture
+def client_alice(client, user):
+    """The test client, logged in as `user` (alice)."""
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user("alice", password="alice-pass-123")
 

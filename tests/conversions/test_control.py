@@ -14,20 +14,14 @@ pytestmark = pytest.mark.django_db
 S = ConversionTask.Status
 
 
-@pytest.fixture
-def alice(client, user):
-    client.force_login(user)
-    return client
-
-
 def post(client, name, task):
     return client.post(reverse(f"conversions:{name}", args=[task.pk]))
 
 
-def test_it_cancels_a_running_task_and_fences_its_attempt(alice, user):
+def test_it_cancels_a_running_task_and_fences_its_attempt(client_alice, user):
     attempt = uuid.uuid4()
     task = make_task(user, status=S.RUNNING, attempt=attempt)
-    response = post(alice, "cancel", task)
+    response = post(client_alice, "cancel", task)
     assert response.status_code == 302 and response["Location"] == reverse(
         "conversions:detail", args=[task.pk]
     )
@@ -37,26 +31,26 @@ def test_it_cancels_a_running_task_and_fences_its_attempt(alice, user):
     assert task.log_lines.get().text == "Canceled by alice."
 
 
-def test_it_cancels_a_task_still_waiting_in_the_queue(alice, user):
+def test_it_cancels_a_task_still_waiting_in_the_queue(client_alice, user):
     task = make_task(user)
-    post(alice, "cancel", task)
+    post(client_alice, "cancel", task)
     task.refresh_from_db()
     assert task.status == S.CANCELED
     assert task.claim(worker="w") is None  # the queued message finds nothing to run
 
 
-def test_it_refuses_to_cancel_an_ended_task(alice, user):
+def test_it_refuses_to_cancel_an_ended_task(client_alice, user):
     task = make_task(user, status=S.SUCCEEDED)
-    response = post(alice, "cancel", task)
+    response = post(client_alice, "cancel", task)
     task.refresh_from_db()
     assert task.status == S.SUCCEEDED
-    html = alice.get(response["Location"]).content.decode()
+    html = client_alice.get(response["Location"]).content.decode()
     assert "has already ended (succeeded): nothing to cancel." in html
 
 
 @pytest.mark.parametrize("status", [S.FAILED, S.CANCELED])
 def test_it_retries_a_failed_or_canceled_task_as_a_new_attempt(
-    alice, user, status, django_capture_on_commit_callbacks
+    client_alice, user, status, django_capture_on_commit_callbacks
 ):
     task = make_task(
         user,
@@ -69,7 +63,7 @@ def test_it_retries_a_failed_or_canceled_task_as_a_new_attempt(
     )
     before = (task.input_location, task.output_location, task.options, task.template_id)
     with django_capture_on_commit_callbacks(execute=True):
-        post(alice, "retry", task)
+        post(client_alice, "retry", task)
     task.refresh_from_db()
     assert task.status == S.INITIALIZING and task.stage == "queued" and task.progress == 0
     assert task.attempt is None and task.worker == "" and task.error_message == ""
@@ -82,11 +76,11 @@ def test_it_retries_a_failed_or_canceled_task_as_a_new_attempt(
 
 @pytest.mark.parametrize("status", [S.INITIALIZING, S.RUNNING, S.SUCCEEDED])
 def test_it_refuses_to_retry_a_task_that_did_not_fail(
-    alice, user, status, django_capture_on_commit_callbacks
+    client_alice, user, status, django_capture_on_commit_callbacks
 ):
     task = make_task(user, status=status)
     with django_capture_on_commit_callbacks(execute=True):
-        post(alice, "retry", task)
+        post(client_alice, "retry", task)
     task.refresh_from_db()
     assert task.status == status and OrmQ.objects.count() == 0
 
@@ -114,13 +108,13 @@ def test_cancel_and_retry_need_post_login_and_the_csrf_token(client, user):
     assert ConversionTask.objects.get(pk=task.pk).status == S.RUNNING
 
 
-def test_the_detail_page_shows_cancel_while_active_and_retry_after_a_failure(alice, user):
+def test_the_detail_page_shows_cancel_while_active_and_retry_after_a_failure(client_alice, user):
     task = make_task(user, status=S.RUNNING)
-    html = alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    html = client_alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
     assert reverse("conversions:cancel", args=[task.pk]) in html
     assert reverse("conversions:retry", args=[task.pk]) not in html
-    post(alice, "cancel", task)
-    html = alice.get(reverse("conversions:detail", args=[task.pk]), HTTP_HX_REQUEST="true")
+    post(client_alice, "cancel", task)
+    html = client_alice.get(reverse("conversions:detail", args=[task.pk]), HTTP_HX_REQUEST="true")
     html = html.content.decode()
     assert reverse("conversions:retry", args=[task.pk]) in html and "csrfmiddlewaretoken" in html
     assert reverse("conversions:cancel", args=[task.pk]) not in html

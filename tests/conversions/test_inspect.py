@@ -12,14 +12,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 TFLITE = "tensorflow-frozen-graph-to-tflite"
 
 
-@pytest.fixture
-def alice(client, user):
-    client.force_login(user)
-    return client
-
-
-def test_inspect_fills_the_empty_tensor_options_and_keeps_what_was_typed(alice, cnn_folder):
-    response = alice.get(
+def test_inspect_fills_the_empty_tensor_options_and_keeps_what_was_typed(client_alice, cnn_folder):
+    response = client_alice.get(
         reverse("conversions:inspect"),
         {
             "input_location": cnn_folder,
@@ -37,14 +31,14 @@ def test_inspect_fills_the_empty_tensor_options_and_keeps_what_was_typed(alice, 
     assert 'name="opt-output_tensor_names" value="my_output"' in html
 
 
-def test_inspect_says_what_is_wrong_with_the_folder(alice, dirs):
+def test_inspect_says_what_is_wrong_with_the_folder(client_alice, dirs):
     (dirs / "empty/model").mkdir(parents=True)
     url = reverse("conversions:inspect")
-    html = alice.get(url, {"input_location": "empty/", "template": TFLITE}).content.decode()
+    html = client_alice.get(url, {"input_location": "empty/", "template": TFLITE}).content.decode()
     assert "No model found" in html and "hx-swap-oob" not in html
-    html = alice.get(url, {"input_location": "../etc/"}).content.decode()
+    html = client_alice.get(url, {"input_location": "../etc/"}).content.decode()
     assert "A path cannot contain . or .. segments." in html
-    html = alice.get(url, {"input_location": ""}).content.decode()
+    html = client_alice.get(url, {"input_location": ""}).content.decode()
     assert "Enter the input folder first." in html
 
 

@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db
 S = ConversionTask.Status
 
 
-@pytest.fixture
-def alice(client, user):
-    client.force_login(user)
-    return client
-
-
 def names_in(html: str) -> list[str]:
     return re.findall(r'<td><a href="/tasks/\d+/">([^<]+)</a></td>', html)
 
@@ -39,38 +33,44 @@ def mixed(user):
     )
 
 
-def test_filters_combine_and_live_in_the_url(alice, mixed):
+def test_filters_combine_and_live_in_the_url(client_alice, mixed):
     url = reverse("conversions:index")
-    assert names_in(alice.get(url).content.decode()) == ["c-ascend", "a-arm-bad", "b-arm-ok"]
-    assert names_in(alice.get(url, {"chip": "arm"}).content.decode()) == ["a-arm-bad", "b-arm-ok"]
-    assert names_in(alice.get(url, {"chip": "arm", "status": "failed"}).content.decode()) == [
-        "a-arm-bad"
+    assert names_in(client_alice.get(url).content.decode()) == ["c-ascend", "a-arm-bad", "b-arm-ok"]
+    assert names_in(client_alice.get(url, {"chip": "arm"}).content.decode()) == [
+        "a-arm-bad",
+        "b-arm-ok",
     ]
-    assert names_in(alice.get(url, {"framework": "caffe"}).content.decode()) == ["c-ascend"]
-    assert names_in(alice.get(url, {"q": "ARM"}).content.decode()) == ["a-arm-bad", "b-arm-ok"]
-    html = alice.get(url, {"chip": "gpu"}).content.decode()
+    assert names_in(
+        client_alice.get(url, {"chip": "arm", "status": "failed"}).content.decode()
+    ) == ["a-arm-bad"]
+    assert names_in(client_alice.get(url, {"framework": "caffe"}).content.decode()) == ["c-ascend"]
+    assert names_in(client_alice.get(url, {"q": "ARM"}).content.decode()) == [
+        "a-arm-bad",
+        "b-arm-ok",
+    ]
+    html = client_alice.get(url, {"chip": "gpu"}).content.decode()
     assert "No task matches these filters" in html and "No conversion tasks yet" not in html
     # nonsense values fall back to defaults instead of failing
-    response = alice.get(url, {"chip": "tpu", "sort": "evil", "size": "7", "page": "x"})
+    response = client_alice.get(url, {"chip": "tpu", "sort": "evil", "size": "7", "page": "x"})
     assert response.status_code == 200 and len(names_in(response.content.decode())) == 3
 
 
-def test_sorting_toggles_and_keeps_the_filters(alice, mixed):
+def test_sorting_toggles_and_keeps_the_filters(client_alice, mixed):
     url = reverse("conversions:index")
-    html = alice.get(url, {"sort": "name", "chip": "arm"}).content.decode()
+    html = client_alice.get(url, {"sort": "name", "chip": "arm"}).content.decode()
     assert names_in(html) == ["a-arm-bad", "b-arm-ok"]
     assert 'aria-sort="ascending"><a href="?chip=arm&amp;sort=-name"' in html
-    assert names_in(alice.get(url, {"sort": "-name"}).content.decode()) == [
+    assert names_in(client_alice.get(url, {"sort": "-name"}).content.decode()) == [
         "c-ascend",
         "b-arm-ok",
         "a-arm-bad",
     ]
-    assert names_in(alice.get(url, {"sort": "created"}).content.decode()) == [
+    assert names_in(client_alice.get(url, {"sort": "created"}).content.decode()) == [
         "b-arm-ok",
         "a-arm-bad",
         "c-ascend",
     ]
-    by_status = names_in(alice.get(url, {"sort": "status"}).content.decode())
+    by_status = names_in(client_alice.get(url, {"sort": "status"}).content.decode())
     assert by_status == [
         "c-ascend",
         "a-arm-bad",
@@ -78,28 +78,28 @@ def test_sorting_toggles_and_keeps_the_filters(alice, mixed):
     ]  # failed before succeeded, newest first
 
 
-def test_pages_of_10_20_50_with_the_total(alice, user):
+def test_pages_of_10_20_50_with_the_total(client_alice, user):
     for i in range(25):
         make_task(user, name=f"t{i:02d}", status=S.SUCCEEDED)
     url = reverse("conversions:index")
-    html = alice.get(url).content.decode()
+    html = client_alice.get(url).content.decode()
     assert len(names_in(html)) == 10 and "25 tasks" in html and "Page 1 of 3" in html
-    html = alice.get(url, {"size": 20, "page": 2}).content.decode()
+    html = client_alice.get(url, {"size": 20, "page": 2}).content.decode()
     assert len(names_in(html)) == 5 and "Page 2 of 2" in html
     assert 'href="?size=20&page=1" rel="prev"' in html
-    assert len(names_in(alice.get(url, {"size": 50}).content.decode())) == 25
+    assert len(names_in(client_alice.get(url, {"size": 50}).content.decode())) == 25
 
 
-def test_the_stepper_shows_where_a_task_stopped(alice, user):
+def test_the_stepper_shows_where_a_task_stopped(client_alice, user):
     task = make_task(user, status=S.FAILED, stage="converting", progress=25, error_message="boom")
-    html = alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    html = client_alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
     states = re.findall(r'<li class="stage-(\w+)"', html)
     assert states == ["done", "done", "stopped", "todo", "todo", "todo"]
     task = make_task(user, name="ok", status=S.SUCCEEDED, stage="done", progress=100)
-    html = alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    html = client_alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
     assert re.findall(r'<li class="stage-(\w+)"', html) == ["done"] * 6
     task = make_task(user, name="run", status=S.RUNNING, stage="verifying", progress=70)
-    html = alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    html = client_alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
     assert 'class="stage-current" aria-current="step">Verifying' in html
 
 
@@ -132,9 +132,9 @@ def test_the_chart_scales_bars_to_the_figures():
     assert chart["height"] == 3 * 22 + 6 and verification_chart({}) is None
 
 
-def test_detail_renders_the_report_table_and_svg(alice, user):
+def test_detail_renders_the_report_table_and_svg(client_alice, user):
     task = make_task(user, status=S.SUCCEEDED, stage="done", progress=100, result=RESULT)
-    html = alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    html = client_alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
     assert '<svg role="img"' in html and 'width="57.5"' in html
     assert '<span class="verdict verdict-warn">warn</span>' in html
     assert "<script" not in html.split("<body")[1]  # the chart is plain SVG, no chart library
@@ -155,12 +155,12 @@ def published_task(user, dirs, name):
     )
 
 
-def test_deleting_keeps_the_outputs_unless_asked(alice, user, dirs):
+def test_deleting_keeps_the_outputs_unless_asked(client_alice, user, dirs):
     kept, gone = published_task(user, dirs, "kept"), published_task(user, dirs, "gone")
     url = reverse("conversions:batch_delete")
-    alice.post(url, {"ids": [kept.pk], "confirm": "1"})
+    client_alice.post(url, {"ids": [kept.pk], "confirm": "1"})
     assert (dirs / "out/kept/model/m.tflite").is_file()
-    response = alice.post(
+    response = client_alice.post(
         url, {"ids": [gone.pk], "confirm": "1", "delete_outputs": "1"}, follow=True
     )
     assert "4 output files deleted." in response.content.decode()
@@ -169,22 +169,28 @@ def test_deleting_keeps_the_outputs_unless_asked(alice, user, dirs):
     assert not ConversionTask.objects.filter(pk__in=[kept.pk, gone.pk]).exists()
 
 
-def test_the_confirmation_offers_to_delete_outputs(alice, user, dirs):
+def test_the_confirmation_offers_to_delete_outputs(client_alice, user, dirs):
     task = published_task(user, dirs, "t")
-    html = alice.post(reverse("conversions:batch_delete"), {"ids": [task.pk]}).content.decode()
+    html = client_alice.post(
+        reverse("conversions:batch_delete"), {"ids": [task.pk]}
+    ).content.decode()
     assert 'name="delete_outputs"' in html and "1 task:" in html
 
 
-def test_detail_says_when_a_target_cannot_be_verified_here(alice, user):
+def test_detail_says_when_a_target_cannot_be_verified_here(client_alice, user):
     result = {"verification_skipped": "An .om runs only on an Ascend device: not verified here."}
     task = make_task(user, status=S.SUCCEEDED, stage="done", progress=100, result=result)
-    html = alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    html = client_alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
     assert "not run</span>" in html and "not verified here." in html and "<svg" not in html
 
 
-def test_target_gpus_are_checkboxes_stored_as_the_schemas_string(alice, user, dirs, cnn_folder):
+def test_target_gpus_are_checkboxes_stored_as_the_schemas_string(
+    client_alice, user, dirs, cnn_folder
+):
     url = reverse("conversions:create")
-    html = alice.get(url, {"template": "tensorflow-frozen-graph-to-tensorrt"}).content.decode()
+    html = client_alice.get(
+        url, {"template": "tensorflow-frozen-graph-to-tensorrt"}
+    ).content.decode()
     assert 'type="checkbox" name="opt-target_gpus" value="SM86"' in html
     assert html.count('name="opt-target_gpus"') == 6 and html.count("checked") >= 4
     form = {
@@ -200,9 +206,9 @@ def test_target_gpus_are_checkboxes_stored_as_the_schemas_string(alice, user, di
         "opt-engine_builder": "auto",
         "opt-opset": "17",
     }
-    response = alice.post(url, form)
+    response = client_alice.post(url, form)
     assert response.status_code == 302, response.content.decode()[-3000:]
     task = ConversionTask.objects.get(name="convert-gpu1")
     assert task.options["target_gpus"] == "SM75,SM89"
-    similar = alice.get(url, {"like": task.pk}).content.decode()
+    similar = client_alice.get(url, {"like": task.pk}).content.decode()
     assert 'value="SM75" id="id_opt-target_gpus_0" checked' in similar

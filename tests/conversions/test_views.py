@@ -12,12 +12,6 @@ S = ConversionTask.Status
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def client_alice(client, user):
-    client.force_login(user)
-    return client
-
-
 def create_form(folder="models/cnn/", **overrides):
     data = {
         "name": "convert-ab12",

@@ -17,12 +17,6 @@ pytestmark = pytest.mark.django_db
 S = ConversionTask.Status
 
 
-@pytest.fixture
-def client_alice(client, user):
-    client.force_login(user)
-    return client
-
-
 def browse(client, path, page=""):
     url = reverse("conversions:browse") + f"?field=input_location&path={path}&page={page}"
     return client.get(url, **HTMX).content.decode()
