@@ -102,10 +102,8 @@ def inspect_saved_model(folder: Path) -> dict:
             _spec_dict(
                 tfgraph.TensorSpec(
                     f"{key} ({info.name})",
-                    []
-                    if info.tensor_shape.unknown_rank
-                    else [d.size if d.size >= 0 else None for d in info.tensor_shape.dim],
-                    tfgraph._dtype_name(info.dtype),
+                    tfgraph.dims(info.tensor_shape),
+                    tfgraph.dtype_name(info.dtype),
                 )
             )
             for key, info in sorted(tensors.items())

@@ -77,14 +77,14 @@ def read_frozen_graph(path: Path):
     return graph_def
 
 
-def _dims(node) -> list[int | None]:
-    shape = node.attr["shape"].shape
+def dims(shape) -> list[int | None]:
+    """A TensorShapeProto as a list, None for an unknown dimension ([] for an unknown rank)."""
     if shape.unknown_rank:
         return []
     return [d.size if d.size >= 0 else None for d in shape.dim]
 
 
-def _dtype_name(enum: int) -> str:
+def dtype_name(enum: int) -> str:
     from tensorflow.python.framework import dtypes
 
     return dtypes.as_dtype(enum).as_numpy_dtype.__name__
@@ -92,7 +92,7 @@ def _dtype_name(enum: int) -> str:
 
 def graph_inputs(graph_def) -> list[TensorSpec]:
     return [
-        TensorSpec(f"{n.name}:0", _dims(n), _dtype_name(n.attr["dtype"].type))
+        TensorSpec(f"{n.name}:0", dims(n.attr["shape"].shape), dtype_name(n.attr["dtype"].type))
         for n in graph_def.node
         if n.op in ("Placeholder", "PlaceholderV2")
     ]

@@ -21,11 +21,3 @@ def duration(value: timedelta | None) -> str:
         return _("%(m)d min %(s)02d s") % {"m": minutes, "s": seconds}
     hours, minutes = divmod(minutes, 60)
     return _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
-
-
-@register.filter
-def percent_width(value: float, scale: float) -> str:
-    """A bar length in percent of `scale` (0 to 100, two decimals) for the SVG charts."""
-    if not scale:
-        return "0"
-    return f"{max(0.0, min(100.0, 100.0 * float(value) / float(scale))):.2f}"

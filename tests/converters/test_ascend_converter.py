@@ -3,20 +3,19 @@ in place of Huawei's atc, which cannot be installed here. The stand-in checks ev
 against ATC's documented grammar and records it in the .om it writes, so these tests read back the
 exact arguments each template produces."""
 
-import io
 import json
 import shutil
 
 import pytest
 
 from conversions.converters.ascend.command import ATC_MISSING
-from conversions.converters.ascend.converter import AscendConverter
-from conversions.converters.base import ConversionError, Events, Job
+from conversions.converters.base import ConversionError
 from conversions.converters.capabilities import probe_ascend
 from templates_registry.catalogue import BUILTIN_TEMPLATES
 from templates_registry.options import clean_options
 from tests import modelkit
 from tests.ascendkit import AIPP, install_atc_stand_in, lenet, onnx_conv
+from tests.converters.direct import convert_directly
 
 TEMPLATES = {t["slug"]: t for t in BUILTIN_TEMPLATES if t["chip"] == "ascend"}
 SHAPE = {"input_shape": "input:1,32,32,3"}
@@ -57,10 +56,10 @@ def convert(tmp_path, slug, folder, given=None, name="m1"):
     options, errors = clean_options(template["options"], given or {})
     assert not errors, errors
     output = tmp_path / "work" / "output"
-    job = Job("ascend", str(folder), str(output), name, template["model_format"], "ascend", options)
-    stream = io.StringIO()
-    report = AscendConverter().convert(job, Events(stream))
-    log = "\n".join(json.loads(line).get("message", "") for line in stream.getvalue().splitlines())
+    report, events = convert_directly(
+        "ascend", folder, output, template["model_format"], "ascend", options, name=name, seed=0
+    )
+    log = "\n".join(event.get("message", "") for event in events)
     return report, log, json.loads((output / f"{name}.om").read_text())
 
 

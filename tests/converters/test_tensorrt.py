@@ -4,18 +4,17 @@ TensorRT-RTX builds engines on this CPU for real. Running an engine needs an NVI
 standard TensorRT needs one to build: those tests run only where both are present.
 """
 
-import io
 import json
 
 import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from conversions.converters.base import ConversionError, Events, Job
+from conversions.converters.base import ConversionError
 from conversions.converters.tensorrt import probe
-from conversions.converters.tensorrt.converter import TensorRTConverter
 from conversions.converters.tensorrt.onnxsource import read_onnx
 from tests import modelkit
+from tests.converters.direct import convert_directly
 
 pytestmark = pytest.mark.slow
 CNN = {"input_tensor_names": "input", "output_tensor_names": "Identity"}
@@ -27,12 +26,7 @@ needs_standard_tensorrt = pytest.mark.skipif(
 
 
 def run(input_dir, output_dir, model_format="frozen_graph", **options):
-    job = Job(
-        "tensorrt", str(input_dir), str(output_dir), "net", model_format, "gpu", options, seed=1
-    )
-    stream = io.StringIO()
-    report = TensorRTConverter().convert(job, Events(stream))
-    return report, [json.loads(line) for line in stream.getvalue().splitlines()]
+    return convert_directly("tensorrt", input_dir, output_dir, model_format, "gpu", options)
 
 
 def messages(events, level=None):

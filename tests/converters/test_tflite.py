@@ -1,14 +1,13 @@
 """The TFLite converter on real models built here, called directly (as the child process does)."""
 
-import io
 import json
 
 import numpy as np
 import pytest
 
-from conversions.converters.base import ConversionError, Events, Job
-from conversions.converters.tflite import TFLiteConverter
+from conversions.converters.base import ConversionError
 from tests import modelkit
+from tests.converters.direct import convert_directly
 
 pytestmark = pytest.mark.slow
 
@@ -21,12 +20,7 @@ def saved_model_dir(tmp_path_factory):
 
 
 def run(input_dir, output_dir, model_format="frozen_graph", **options):
-    job = Job(
-        "tflite", str(input_dir), str(output_dir), "net", model_format, "arm", options, seed=1
-    )
-    stream = io.StringIO()
-    report = TFLiteConverter().convert(job, Events(stream))
-    return report, [json.loads(line) for line in stream.getvalue().splitlines()]
+    return convert_directly("tflite", input_dir, output_dir, model_format, "arm", options)
 
 
 def calibration(folder, count=16, shape=(32, 32, 3)):

@@ -56,9 +56,7 @@ def _placeholder_dims(graph_def) -> dict[str, Dims]:
     for node in graph_def.node:
         if node.op in ("Placeholder", "PlaceholderV2"):
             shape = node.attr["shape"].shape
-            dims[node.name] = (
-                None if shape.unknown_rank else [d.size if d.size >= 0 else None for d in shape.dim]
-            )
+            dims[node.name] = None if shape.unknown_rank else tfgraph.dims(shape)
     return dims
 
 
