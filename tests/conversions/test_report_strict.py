@@ -1,0 +1,85 @@
+"""report.json is strict JSON end to end: NaN and Inf figures never reach the task row or the file."""
+
+import json
+
+import numpy as np
+import pytest
+
+from conversions.converters.report import Report, dumps
+from conversions.jobs import run_conversion
+from conversions.models import ConversionTask
+from tests.conftest import CNN_OPTIONS
+from tests.conversions.factories import make_task
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def freeze_function(path, function, shape):
+    """A frozen graph of `function` (input `input`, output `Identity`)."""
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    spec = tf.TensorSpec(shape, tf.float32, name="input")
+    frozen = convert_variables_to_constants_v2(tf.function(function).get_concrete_function(spec))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(frozen.graph.as_graph_def().SerializeToString())
+
+
+def convert(user, folder, **options):
+    task = make_task(
+        user,
+        input_location=folder,
+        output_location="out/strict/",
+        options={**CNN_OPTIONS, "batch_size": 1, **options},
+    )
+    run_conversion(task.pk)
+    task.refresh_from_db()
+    return task
+
+
+def strict_report(dirs) -> dict:
+    text = (dirs / "out/strict/report.json").read_text()
+    return json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in report.json"))
+
+
+def test_an_original_model_that_outputs_nan_fails_with_a_plain_message(user, dirs):
+    """This model once crashed the final database write: its NaN figures reached the JSON column
+    ("The worker failed unexpectedly")."""
+    import tensorflow as tf
+
+    freeze_function(dirs / "models/nan/model/nan.pb", lambda x: tf.sqrt(x), [1, 10])
+    task = convert(user, "models/nan/")
+    assert task.status == ConversionTask.Status.FAILED
+    message = task.error_message
+    assert message.startswith(
+        "The original model outputs NaN or Inf on the verification inputs (random (seed "
+    ), message
+    # sqrt of 8 random samples in [-1, 1): about half the 80 values are NaN
+    count = int(message.split("output Identity:0 has ")[1].split(" NaN")[0])
+    assert 10 < count < 70 and " NaN and 0 Inf of 80 values" in message, message
+    assert "not a conversion problem" in message
+    assert strict_report(dirs)["status"] == "failed"
+
+
+def test_the_report_turns_nan_and_inf_into_null():
+    data = {
+        "verification": {
+            "verdict": "warn",
+            "outputs": [
+                {
+                    "name": "y",
+                    "verdict": "warn",
+                    "cosine_similarity": float("nan"),
+                    "max_abs_error": np.float32("inf"),
+                }
+            ],
+        },
+        "size": 3,
+    }
+    text = dumps(Report.from_dict(data).to_dict())
+    parsed = json.loads(text)
+    assert parsed["verification"]["outputs"][0]["cosine_similarity"] is None
+    assert parsed["verification"]["outputs"][0]["max_abs_error"] is None
+    assert parsed["size"] == 3 and "accuracy" not in parsed
+    with pytest.raises(ValueError):
+        json.dumps({"x": float("nan")}, allow_nan=False)
