@@ -27,7 +27,9 @@ class Layout:
     weights: Path | None = None  # .caffemodel
     calibration: list[Path] = field(default_factory=list)  # calibration_data/*.npy, sorted
     verification: list[Path] = field(default_factory=list)  # verification_data/*.npy, sorted
-    evaluation: list[Path] = field(default_factory=list)  # evaluation_data/*.npy, labels.npy included
+    evaluation: list[Path] = field(
+        default_factory=list
+    )  # evaluation_data/*.npy, labels.npy included
     insert_op_conf: Path | None = None
     plugin: Path | None = None
 

@@ -72,7 +72,9 @@ class Verification:
     samples: int = 0
     # "verification_data", "held-out calibration_data (N of M)", "calibration_data" or "random (seed S)"
     source: str = ""
-    held_out: list[int] = field(default_factory=list)  # calibration sample indices kept for verifying
+    held_out: list[int] = field(
+        default_factory=list
+    )  # calibration sample indices kept for verifying
     outputs: list[OutputCheck] = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # converter-specific: checked_with, export, engine
 
