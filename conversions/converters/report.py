@@ -41,7 +41,10 @@ def _build(cls, data: dict | None):
     values = {k: v for k, v in data.items() if k in known and k != "extra"}
     if "extra" in known:
         values["extra"] = {k: v for k, v in data.items() if k not in known}
-    return cls(**values)
+    try:
+        return cls(**values)
+    except TypeError:  # a section without its required figures (an older or foreign report)
+        return None
 
 
 def _plain(instance) -> dict:
