@@ -109,13 +109,8 @@ def accuracy(
 
 
 def describe(section: dict) -> str:
-    """The accuracy line of the log and of `convert --wait`."""
-    return (
-        f"Top-1 accuracy on {section['samples']} evaluation samples: original "
-        f"{section['original']:.2f}%, converted {section['converted']:.2f}%, drop "
-        f"{section['drop_points']:.2f} points (tolerance {section['tolerance_points']:g}) -> "
-        f"{section['verdict']}"
-    )
+    """The accuracy line of the log."""
+    return Accuracy(**section).line()
 
 
 def tolerance(options: dict) -> float:

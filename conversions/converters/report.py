@@ -97,6 +97,14 @@ class Accuracy:
     verdict: str  # pass | fail
     output: str = ""  # the output read as class scores
 
+    def line(self) -> str:
+        """One line for the log and for `convert --wait`."""
+        return (
+            f"Top-1 accuracy on {self.samples} evaluation samples: original {self.original:.2f}%, "
+            f"converted {self.converted:.2f}%, drop {self.drop_points:.2f} points "
+            f"(tolerance {self.tolerance_points:g}) -> {self.verdict}"
+        )
+
 
 @dataclass
 class LayerError:
