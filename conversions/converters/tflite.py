@@ -19,6 +19,7 @@ from conversions.converters.samples import choose
 from conversions.converters.tfsource import load_tensorflow, run_graph
 from conversions.converters.verify import (
     compare_outputs,
+    describe,
     file_summary,
     require_finite,
     size_of,
@@ -105,11 +106,7 @@ class TFLiteConverter(Converter):
         }
         (model_dir / "config.json").write_text(json.dumps(config, indent=2))
         for row in rows:
-            events.log(
-                f"Verify {row['name']}: max abs error {row['max_abs_error']:.3g}, "
-                f"cosine {row['cosine_similarity']:.6f} (worst sample "
-                f"{row['worst_sample_cosine']:.6f}) -> {row['verdict']}"
-            )
+            events.log(f"Verify {row['name']}: {describe(row)}")
         if accuracy:
             events.log(evaluation.describe(accuracy))
         report = {

@@ -164,6 +164,16 @@ def compare_outputs(
     return rows
 
 
+def describe(row: dict) -> str:
+    """A verification row for the log: its figures and verdict (non-finite figures as "none")."""
+    if not row["finite"]:
+        return f"the converted output holds NaN or Inf -> {row['verdict']}"
+    return (
+        f"max abs error {row['max_abs_error']:.3g}, cosine {row['cosine_similarity']:.6f} "
+        f"(worst sample {row['worst_sample_cosine']:.6f}) -> {row['verdict']}"
+    )
+
+
 def overall_verdict(rows: list[dict]) -> str:
     return max((row["verdict"] for row in rows), key=VERDICT_ORDER.index, default="pass")
 

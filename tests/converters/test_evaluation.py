@@ -134,3 +134,22 @@ def test_an_output_that_is_not_class_scores_is_refused(tmp_path):
 def test_evaluation_data_without_labels_is_a_layout_problem(folder, tmp_path):
     (folder / "evaluation_data/labels.npy").unlink()
     assert "evaluation_data/ has no labels.npy" in refused(folder, tmp_path)
+
+
+def test_the_tensorrt_route_measures_accuracy_on_its_onnx_model(digits, tmp_path):
+    """TensorRT judges the ONNX model the engine is built from (ONNX Runtime), against TensorFlow."""
+    from tests.converters.direct import convert_directly
+
+    shutil.copytree(digits, tmp_path / "in")
+    report, _ = convert_directly(
+        "tensorrt",
+        tmp_path / "in",
+        tmp_path / "out",
+        "frozen_graph",
+        "gpu",
+        {**NAMES, "quantization_precision": "16bit", "accuracy_tolerance": "2"},
+    )
+    accuracy = report["accuracy"]
+    assert accuracy["samples"] == 300 and accuracy["original"] > 85.0
+    assert abs(accuracy["drop_points"]) <= 1.0 and accuracy["tolerance_points"] == 2.0
+    assert accuracy["verdict"] == "pass"

@@ -25,6 +25,7 @@ from conversions.converters.tfgraph import TensorSpec
 from conversions.converters.tfsource import load_tensorflow, run_graph
 from conversions.converters.verify import (
     compare_outputs,
+    describe,
     file_summary,
     overall_verdict,
     require_finite,
@@ -294,10 +295,7 @@ class _Run:
 
 def _log_rows(events: Events, rows: list[dict], what: str) -> None:
     for row in rows:
-        events.log(
-            f"Verify {row['name']} ({what}): max abs error {row['max_abs_error']:.3g}, "
-            f"cosine {row['cosine_similarity']:.6f} -> {row['verdict']}"
-        )
+        events.log(f"Verify {row['name']} ({what}): {describe(row)}")
 
 
 def _engine_check() -> dict:
