@@ -144,3 +144,10 @@ def test_an_accuracy_within_tolerance_passes_a_cosine_warning_and_a_larger_drop_
 def test_a_section_without_its_figures_is_left_out_not_a_crash():
     report = Report.from_dict({"accuracy": {"original": 1.0}, "target": "tflite"})
     assert report.accuracy is None and report.extra == {"target": "tflite"}
+
+
+def test_the_task_row_stores_strict_json_whoever_writes_it(user):
+    task = make_task(user, status=ConversionTask.Status.RUNNING)
+    assert task.mark_failed("x", result={"verification": {"cosine": float("nan")}, "n": [np.inf]})
+    task.refresh_from_db()
+    assert task.result == {"verification": {"cosine": None}, "n": [None]}
