@@ -1,34 +1,25 @@
-"""A small bar chart of a conversion's report, drawn as server-side SVG (no chart library, no CDN)."""
+"""Small bar charts of a conversion's report, drawn as server-side SVG (no chart library, no CDN)."""
 
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from conversions.converters.report import Report
+
 LABEL_WIDTH = 150  # viewBox units left of the bars
 BAR_SPACE = 230  # the longest bar
 ROW = 22
+WORST_LAYERS = 10
 
 
-def verification_chart(result: dict) -> dict | None:
-    """Rows of bars for the template: the model size before and after, and the cosine similarity of
-    each output (on a 0 to 1 scale). None when the result has no verification."""
-    verification = result.get("verification")
-    if not verification:
-        return None
-    before = result.get("input_model", {}).get("size_bytes") or 0
-    after = result.get("output_size_bytes") or 0
-    largest = max(before, after, 1)
-    bars = [
-        (_("Size before"), before / largest, filesizeformat(before), "before"),
-        (_("Size after"), after / largest, filesizeformat(after), "after"),
-    ]
-    for row in verification.get("outputs", []):
-        cosine = max(0.0, min(1.0, float(row.get("cosine_similarity") or 0.0)))
-        name = row.get("name", "")
-        short = name if len(name) <= 16 else name[:15] + "…"
-        bars.append((f"cos {short}", cosine, f"{cosine:.4f}", f"verdict-{row.get('verdict', '')}"))
+def _short(name: str, length: int = 16) -> str:
+    return name if len(name) <= length else name[: length - 1] + "…"
+
+
+def _rows(bars: list[tuple[str, float, str, str]]) -> dict:
+    """Template rows for (label, fraction of the longest bar, value text, css class) bars."""
     rows = []
     for index, (label, fraction, value, css) in enumerate(bars):
-        width = round(BAR_SPACE * fraction, 1)
+        width = round(BAR_SPACE * max(0.0, min(1.0, fraction)), 1)
         rows.append(
             {
                 "label": label,
@@ -41,3 +32,44 @@ def verification_chart(result: dict) -> dict | None:
             }
         )
     return {"rows": rows, "height": len(rows) * ROW + 6, "bar_x": LABEL_WIDTH}
+
+
+def verification_chart(report: Report) -> dict | None:
+    """The model size before and after, and each output's cosine similarity on its worst sample
+    (on a 0 to 1 scale). None when the report has no verification."""
+    verification = report.verification
+    if not verification:
+        return None
+    before = report.extra.get("input_model", {}).get("size_bytes") or 0
+    after = report.extra.get("output_size_bytes") or 0
+    largest = max(before, after, 1)
+    bars = [
+        (_("Size before"), before / largest, filesizeformat(before), "before"),
+        (_("Size after"), after / largest, filesizeformat(after), "after"),
+    ]
+    for row in verification.outputs:
+        figures = [c for c in (row.cosine_similarity, row.worst_sample_cosine) if c is not None]
+        cosine = max(0.0, min(1.0, min(figures, default=0.0)))
+        bars.append((f"cos {_short(row.name)}", cosine, f"{cosine:.4f}", f"verdict-{row.verdict}"))
+    return _rows(bars)
+
+
+def layers_chart(report: Report) -> dict | None:
+    """The WORST_LAYERS layers with the largest quantization error, scaled to the largest; layers
+    kept in float are drawn apart. None without per-layer figures."""
+    quantization = report.quantization
+    layers = [x for x in (quantization.layers if quantization else []) if x.error is not None]
+    if not layers:
+        return None
+    worst = layers[:WORST_LAYERS]
+    largest = max((x.error for x in worst), default=0.0) or 1.0
+    bars = [
+        (
+            _short(x.name, 22),
+            x.error / largest,
+            f"{x.error:.3g}",
+            "kept-float" if x.kept_float else "quantized",
+        )
+        for x in worst
+    ]
+    return _rows(bars)

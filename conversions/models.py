@@ -7,6 +7,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from conversions.converters.report import clean
 from templates_registry.models import ConversionTemplate
 
 
@@ -129,7 +130,7 @@ class ConversionTask(models.Model):
             status=self.Status.SUCCEEDED,
             stage="done",
             progress=100,
-            result=result,
+            result=clean(result),  # strict JSON: the JSON column refuses NaN and Infinity
             finished=timezone.now(),
             error_message="",
         )
@@ -143,7 +144,7 @@ class ConversionTask(models.Model):
             condition,
             status=self.Status.FAILED,
             error_message=message,
-            result=result or {},
+            result=clean(result or {}),
             finished=timezone.now(),
         )
 

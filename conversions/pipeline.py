@@ -20,6 +20,7 @@ from django.db import DatabaseError, connection
 from conversions import locations
 from conversions.converters.base import STAGES, ConversionError, Job
 from conversions.converters.layout import check_layout
+from conversions.converters.report import Report, clean, dumps
 from conversions.isolation import Limits, Outcome, run_child
 from conversions.models import ConversionTask
 
@@ -195,11 +196,10 @@ class Attempt:
                 self.stale = True
 
     def _conclude(self, outcome: Outcome, target, output_dir: Path) -> None:
-        result = outcome.result
-        verdict = result.get("verification", {}).get("verdict")
-        if outcome.ok and verdict == "fail":
-            message = "The converted model does not match the original (verification verdict: fail). The figures are in report.json."
-            self._fail_and_publish(message, result, output_dir, target)
+        result = clean(outcome.result)
+        failure = Report.from_dict(result).failure()
+        if outcome.ok and failure:
+            self._fail_and_publish(failure, result, output_dir, target)
             return
         if not outcome.ok:
             self._fail_and_publish(outcome.error, result or None, output_dir, target)
@@ -232,7 +232,7 @@ class Attempt:
     ) -> None:
         self.log.add(message, "error")
         report = {
-            **(result or {}),
+            **clean(result or {}),
             "status": "failed",
             "error": message,
             "task": self._task_summary(),
@@ -264,7 +264,7 @@ class Attempt:
         self.log.flush()
         log_path, report_path = self.workdir / "job_log.txt", self.workdir / "report.json"
         log_path.write_text(self.log.text())
-        report_path.write_text(json.dumps(report, indent=2, sort_keys=True))
+        report_path.write_text(dumps(report, indent=2, sort_keys=True))
         target.publish(files + [(log_path, "job_log.txt"), (report_path, "report.json")])
 
 

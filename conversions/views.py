@@ -12,8 +12,9 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from conversions import locations
-from conversions.charts import verification_chart
+from conversions.charts import layers_chart, verification_chart
 from conversions.converters.base import STAGES
+from conversions.converters.report import Report
 from conversions.listing import PAGE_SIZES, TaskQuery
 from conversions.models import ConversionTask
 from templates_registry.models import ConversionTemplate
@@ -88,11 +89,14 @@ def _stages(task: ConversionTask) -> list[dict]:
 @login_required
 def detail(request: HttpRequest, task_id: int) -> HttpResponse:
     task = get_object_or_404(_tasks(request), pk=task_id)
+    report = Report.from_dict(task.result)
     context = {
         "task": task,
+        "report": report,
         "artifacts": _artifacts(task),
         "stages": _stages(task),
-        "chart": verification_chart(task.result or {}),
+        "chart": verification_chart(report),
+        "layers_chart": layers_chart(report),
     }
     if request.htmx:  # the status poll: the log has its own poll
         return render(request, "conversions/detail.html#status", context)

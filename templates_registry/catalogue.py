@@ -20,6 +20,7 @@ from templates_registry.catalogue_options import (
     precision_and_batch,
     soc_version,
 )
+from templates_registry.catalogue_verify import verified_options
 
 
 def _template(
@@ -97,7 +98,7 @@ BUILTIN_TEMPLATES = [
         "arm",
         "tensorflow",
         "frozen_graph",
-        group_a("tflite"),
+        group_a("tflite") + verified_options(),
     ),
     _template(
         "tensorflow-saved-model-to-tflite",
@@ -108,7 +109,7 @@ BUILTIN_TEMPLATES = [
         "arm",
         "tensorflow",
         "saved_model",
-        group_b("tflite"),
+        group_b("tflite") + verified_options(),
     ),
     _template(
         "tensorflow-frozen-graph-to-tensorrt",
@@ -119,7 +120,7 @@ BUILTIN_TEMPLATES = [
         "gpu",
         "tensorflow",
         "frozen_graph",
-        group_a("tensorrt") + gpu_options(),
+        group_a("tensorrt") + gpu_options() + verified_options(),
     ),
     _template(
         "tensorflow-saved-model-to-tensorrt",
@@ -130,7 +131,7 @@ BUILTIN_TEMPLATES = [
         "gpu",
         "tensorflow",
         "saved_model",
-        group_b("tensorrt") + gpu_options(),
+        group_b("tensorrt") + gpu_options() + verified_options(),
     ),
     _template(
         "onnx-to-tensorrt",
@@ -149,7 +150,7 @@ BUILTIN_TEMPLATES = [
         "gpu",
         "onnx",
         "onnx",
-        precision_and_batch("tensorrt") + gpu_options(opset=False),
+        precision_and_batch("tensorrt") + gpu_options(opset=False) + verified_options(),
     ),
     _template(
         "tensorflow-frozen-graph-to-ascend",

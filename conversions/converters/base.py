@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from conversions.converters.report import dumps
+
 # The stages of a conversion, in order, with the progress (percent) reached when each one starts.
 STAGES = {
     "queued": 0,
@@ -58,7 +60,8 @@ class Events:
         self.stream = stream
 
     def emit(self, kind: str, **data: Any) -> None:
-        self.stream.write(json.dumps({"event": kind, "at": time.time(), **data}) + "\n")
+        # strict JSON: a NaN figure would otherwise travel on and break the task's database write
+        self.stream.write(dumps({"event": kind, "at": time.time(), **data}) + "\n")
         self.stream.flush()
 
     def log(self, message: str, level: str = "info") -> None:

@@ -30,20 +30,21 @@ def missing_message(inputs, alternative: str = DYNAMIC_HINT) -> str:
     )
 
 
-def _read(path: Path) -> np.ndarray:
+def where(path: Path) -> str:
+    """`folder/file.npy`, as the user laid it out."""
+    return f"{path.parent.name}/{path.name}"
+
+
+def read(path: Path) -> np.ndarray:
     try:
         return np.load(path, allow_pickle=False)
     except ValueError as exc:
-        raise ConversionError(
-            f"calibration_data/{path.name} cannot be read as a numeric array ({exc})."
-        ) from None
+        raise ConversionError(f"{where(path)} cannot be read as a numeric array ({exc}).") from None
     except OSError as exc:
-        raise ConversionError(
-            f"calibration_data/{path.name} is not a valid .npy file ({exc})."
-        ) from None
+        raise ConversionError(f"{where(path)} is not a valid .npy file ({exc}).") from None
 
 
-def _as_stack(path: Path, array: np.ndarray, spec) -> np.ndarray:
+def as_stack(path: Path, array: np.ndarray, spec) -> np.ndarray:
     want = spec.shape
     if array.ndim == len(want) - 1:
         array = array[np.newaxis]
@@ -52,24 +53,25 @@ def _as_stack(path: Path, array: np.ndarray, spec) -> np.ndarray:
     )
     if not fits or array.shape[0] == 0:
         raise ConversionError(
-            f"calibration_data/{path.name} has shape {list(array.shape)} but input {spec.op} takes "
+            f"{where(path)} has shape {list(array.shape)} but input {spec.op} takes "
             f"{_expected(spec)}: save arrays of that shape."
         )
     dtype = np.dtype(spec.dtype)
     if array.dtype.kind != dtype.kind and not (dtype.kind == "f" and array.dtype.kind in "iu"):
         raise ConversionError(
-            f"calibration_data/{path.name} holds {array.dtype} values but input {spec.op} takes {dtype}: "
+            f"{where(path)} holds {array.dtype} values but input {spec.op} takes {dtype}: "
             f"save it with .astype('{dtype}')."
         )
     return array.astype(dtype)
 
 
-def load(paths: list[Path], inputs) -> list[list[np.ndarray]]:
+def load(paths: list[Path], inputs, limit: int = MAX_SAMPLES) -> list[list[np.ndarray]]:
     """Samples as lists of batch-1 arrays, one per input; [] when there are no files."""
     if not paths:
         return []
+    folder = paths[0].parent.name
     if len(inputs) == 1:
-        stacks = [np.concatenate([_as_stack(p, _read(p), inputs[0]) for p in paths])]
+        stacks = [np.concatenate([as_stack(p, read(p), inputs[0]) for p in paths])]
     else:
         by_name = {p.stem: p for p in paths}
         absent = [
@@ -77,19 +79,19 @@ def load(paths: list[Path], inputs) -> list[list[np.ndarray]]:
         ]
         if absent:
             raise ConversionError(
-                "The model has several inputs: calibration_data must hold one .npy per input, named after "
+                f"The model has several inputs: {folder} must hold one .npy per input, named after "
                 f"it. Missing: {', '.join(n.replace('/', '_') + '.npy' for n in absent)}."
             )
         stacks = []
         for spec in inputs:
             path = by_name.get(spec.op) or by_name[spec.op.replace("/", "_")]
-            stacks.append(_as_stack(path, _read(path), spec))
+            stacks.append(as_stack(path, read(path), spec))
         counts = {len(s) for s in stacks}
         if len(counts) > 1:
             raise ConversionError(
-                f"The calibration files hold different numbers of samples ({sorted(counts)})."
+                f"The files in {folder}/ hold different numbers of samples ({sorted(counts)})."
             )
-    count = min(len(stacks[0]), MAX_SAMPLES)
+    count = min(len(stacks[0]), limit)
     return [[stack[i : i + 1] for stack in stacks] for i in range(count)]
 
 

@@ -26,6 +26,10 @@ class Layout:
     model: Path  # the .pb / .onnx / .prototxt file, or the SavedModel folder
     weights: Path | None = None  # .caffemodel
     calibration: list[Path] = field(default_factory=list)  # calibration_data/*.npy, sorted
+    verification: list[Path] = field(default_factory=list)  # verification_data/*.npy, sorted
+    evaluation: list[Path] = field(
+        default_factory=list
+    )  # evaluation_data/*.npy, labels.npy included
     insert_op_conf: Path | None = None
     plugin: Path | None = None
 
@@ -68,17 +72,35 @@ def _check_saved_model(folder: Path, root: Path, problems: list[str]) -> None:
         problems.append(f"No {where}variables/variables.data-* file.")
 
 
-def _calibration(root: Path, problems: list[str]) -> list[Path]:
-    folder = root / "calibration_data"
+def _arrays(root: Path, name: str, problems: list[str]) -> list[Path]:
+    """The .npy files of an optional data folder (calibration_data, verification_data)."""
+    folder = root / name
     if not folder.exists():
         return []
     if not folder.is_dir():
-        problems.append("calibration_data must be a folder of .npy files.")
+        problems.append(f"{name} must be a folder of .npy files.")
         return []
     arrays = _files(folder, ".npy")
     if not arrays:
         problems.append(
-            "calibration_data/ holds no .npy file: add pre-processed model inputs saved with numpy.save."
+            f"{name}/ holds no .npy file: add pre-processed model inputs saved with numpy.save."
+        )
+    return arrays
+
+
+def _evaluation(root: Path, problems: list[str]) -> list[Path]:
+    """evaluation_data/: labels.npy and the inputs (inputs.npy, or one <input name>.npy per input)."""
+    arrays = _arrays(root, "evaluation_data", problems)
+    names = {p.name for p in arrays}
+    if arrays and "labels.npy" not in names:
+        problems.append(
+            "evaluation_data/ has no labels.npy: save the class id of every sample (integers) as "
+            "labels.npy next to inputs.npy."
+        )
+    elif arrays and len(names) == 1:
+        problems.append(
+            "evaluation_data/ holds only labels.npy: add the inputs as inputs.npy (one input) or "
+            "one <input name>.npy per input."
         )
     return arrays
 
@@ -165,7 +187,9 @@ def check_layout(root: Path, chip: str, model_format: str) -> Layout:
             )
         else:
             problems.append(f"Model format {model_format} cannot be converted for {chip}.")
-        layout.calibration = _calibration(root, problems)
+        layout.calibration = _arrays(root, "calibration_data", problems)
+        layout.verification = _arrays(root, "verification_data", problems)
+        layout.evaluation = _evaluation(root, problems)
     elif chip == "ascend":
         if model_format == "caffemodel":
             layout.model = (

@@ -12,20 +12,21 @@ from pathlib import Path
 
 import numpy as np
 
-from conversions.converters import calibration
+from conversions.converters import evaluation
 from conversions.converters.base import ConversionError, Converter, Events, Job
 from conversions.converters.layout import check_layout
+from conversions.converters.samples import choose
 from conversions.converters.tfsource import load_tensorflow, run_graph
 from conversions.converters.verify import (
     compare_outputs,
+    describe,
     file_summary,
-    random_inputs,
+    require_finite,
     size_of,
     summary,
 )
 
 PRECISIONS = ("32bit", "16bit", "8bit", "8bit-dynamic")
-RANDOM_LIMIT = 32  # calibration samples reused for verification
 
 
 class TFLiteConverter(Converter):
@@ -48,8 +49,18 @@ class TFLiteConverter(Converter):
         model = load_tensorflow(layout, job, events)
         graph_def, inputs, outputs = model.graph_def, model.inputs, model.outputs
 
-        samples = calibration.samples_for(layout.calibration, inputs, precision == "8bit", events)
+        tolerance = evaluation.tolerance(job.options)
+        chosen = choose(layout, inputs, precision == "8bit", events, job.seed)
+        samples, sets = chosen.calibration, chosen.verification
         batch_size = int(job.options.get("batch_size") or 1)
+        # The original runs first: a model that computes NaN, or evaluation data that does not fit
+        # it, is refused before the conversion spends its time.
+        reference = run_graph(graph_def, inputs, outputs, sets)
+        require_finite(outputs, reference, chosen.source)
+        labelled = evaluation.load(layout.evaluation, inputs)
+        if labelled:
+            original_scores = run_graph(graph_def, inputs, outputs[:1], labelled.samples)[0]
+            evaluation.check_scores(outputs[0], original_scores, labelled.labels)
 
         events.stage("converting")
         model_dir = job.output_path / "model"
@@ -79,10 +90,14 @@ class TFLiteConverter(Converter):
 
         events.stage("verifying")
         started = time.monotonic()
-        sets = samples[:RANDOM_LIMIT] if samples else random_inputs(inputs, job.seed)
-        reference = run_graph(graph_def, inputs, outputs, sets)
         converted, details = _run_tflite(tflite_path, sets)
         rows = compare_outputs(outputs, reference, converted, precision)
+        accuracy = None
+        if labelled:
+            scores = _run_tflite(tflite_path, labelled.samples)[0][0]
+            accuracy = evaluation.accuracy(
+                outputs[0], original_scores, scores, labelled.labels, tolerance
+            )
         verification_seconds = time.monotonic() - started
         config = {
             "inputs": details["inputs"],
@@ -91,16 +106,15 @@ class TFLiteConverter(Converter):
         }
         (model_dir / "config.json").write_text(json.dumps(config, indent=2))
         for row in rows:
-            events.log(
-                f"Verify {row['name']}: max abs error {row['max_abs_error']:.3g}, "
-                f"cosine {row['cosine_similarity']:.6f} -> {row['verdict']}"
-            )
-        return {
+            events.log(f"Verify {row['name']}: {describe(row)}")
+        if accuracy:
+            events.log(evaluation.describe(accuracy))
+        report = {
             "target": "tflite",
             "precision": precision,
             "inputs": [s.as_dict() for s in inputs],
             "outputs": outputs,
-            "verification": summary(rows, len(sets), bool(samples), job.seed),
+            "verification": summary(rows, len(sets), chosen.source, chosen.held_out),
             "input_model": file_summary(layout.model, layout.root),
             "artifacts": {"model": f"model/{tflite_path.name}", "config": "model/config.json"},
             "output_size_bytes": size_of(tflite_path),
@@ -110,6 +124,9 @@ class TFLiteConverter(Converter):
             },
             "versions": _versions(tf),
         }
+        if accuracy:
+            report["accuracy"] = accuracy
+        return report
 
 
 def _set_precision(converter, tf, precision: str, samples, batch_size: int, events: Events) -> None:

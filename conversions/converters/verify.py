@@ -9,13 +9,22 @@ Tolerances per precision (documented in README.md, "Verification"):
 | 8bit, 8bit-dynamic   | cosine >= 0.99                | cosine >= 0.95              | fail      |
 
 `scale` is max(1, largest absolute reference value), so tiny outputs are judged in absolute terms and
-large ones relative to their size. NaN or Inf in a converted output is always a fail.
+large ones relative to their size. NaN or Inf in a converted output is always a fail; in an original
+output it is refused before anything is compared (`require_finite`).
+
+Cosine verdicts are judged on the worst sample: the cosine of each sample's output vector is computed
+and the lowest one decides (an output that matches on average but breaks on one input is not a pass).
+The cosine over all samples together is reported beside it.
 """
 
 import hashlib
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+
+from conversions.converters.base import ConversionError
+from conversions.converters.report import OutputCheck, Verification
 
 VERDICT_ORDER = ("pass", "warn", "fail")
 RANDOM_SAMPLES = 8
@@ -85,6 +94,34 @@ def _verdict(precision: str, max_abs: float, cosine: float, scale: float, finite
     return "warn" if cosine >= warning else "fail"
 
 
+def require_finite(names: list[str], reference: list[np.ndarray], source: str) -> None:
+    """Refuse an original model whose outputs hold NaN or Inf: nothing can be compared against them."""
+    problems = []
+    for name, ref in zip(names, reference, strict=True):
+        ref = np.asarray(ref)
+        if ref.dtype.kind != "f" or np.isfinite(ref).all():
+            continue
+        nans, infs = int(np.isnan(ref).sum()), int(np.isinf(ref).sum())
+        problems.append(f"output {name} has {nans} NaN and {infs} Inf of {ref.size} values")
+    if problems:
+        raise ConversionError(
+            f"The original model outputs NaN or Inf on the verification inputs ({source}): "
+            f"{'; '.join(problems)}. This is not a conversion problem: run the original model on "
+            "these inputs in its own framework, and fix the model or give inputs it is made for "
+            "(calibration_data/ or verification_data/)."
+        )
+
+
+def _sample_cosines(flat_ref: np.ndarray, flat_got: np.ndarray) -> np.ndarray:
+    """Cosine of each sample's output vector. Where either vector is zero, as for the whole output:
+    1 when the two are close (an output of about 1e-10 that int8 rounds to zeros), else 0."""
+    norms = np.linalg.norm(flat_ref, axis=1) * np.linalg.norm(flat_got, axis=1)
+    dots = (flat_ref * flat_got).sum(axis=1)
+    close = np.array([np.allclose(r, g) for r, g in zip(flat_ref, flat_got, strict=True)])
+    safe = np.where(norms > 0, norms, 1.0)
+    return np.where(norms > 0, dots / safe, np.where(close, 1.0, 0.0))
+
+
 def compare_outputs(
     names: list[str], reference: list[np.ndarray], converted: list[np.ndarray], precision: str
 ) -> list[dict]:
@@ -107,30 +144,45 @@ def compare_outputs(
             top1 = float((flat_ref.argmax(axis=1) == flat_got.argmax(axis=1)).mean())
         scale = max(1.0, float(np.abs(ref).max())) if ref.size else 1.0
         max_abs = float(diff.max()) if diff.size else 0.0
-        rows.append(
-            {
-                "name": name,
-                "shape": list(ref.shape[1:]),
-                "max_abs_error": max_abs,
-                "mean_abs_error": float(diff.mean()) if diff.size else 0.0,
-                "cosine_similarity": cosine,
-                "top1_agreement": top1,
-                "finite": finite,
-                "verdict": _verdict(precision, max_abs, cosine, scale, finite),
-            }
+        per_sample = _sample_cosines(flat_ref, flat_got) if finite and len(ref) else np.zeros(1)
+        worst = int(per_sample.argmin())
+        worst_cosine = float(per_sample[worst])
+        row = OutputCheck(
+            name=name,
+            shape=list(ref.shape[1:]),
+            max_abs_error=max_abs if finite else None,
+            mean_abs_error=(float(diff.mean()) if diff.size else 0.0) if finite else None,
+            cosine_similarity=cosine,
+            worst_sample_cosine=worst_cosine,
+            worst_sample=worst,
+            top1_agreement=top1,
+            finite=finite,
+            judged_on="worst sample",
+            verdict=_verdict(precision, max_abs, min(cosine, worst_cosine), scale, finite),
         )
+        rows.append(asdict(row))
     return rows
+
+
+def describe(row: dict) -> str:
+    """A verification row for the log: its figures and verdict (non-finite figures as "none")."""
+    if not row["finite"]:
+        return f"the converted output holds NaN or Inf -> {row['verdict']}"
+    return (
+        f"max abs error {row['max_abs_error']:.3g}, cosine {row['cosine_similarity']:.6f} "
+        f"(worst sample {row['worst_sample_cosine']:.6f}) -> {row['verdict']}"
+    )
 
 
 def overall_verdict(rows: list[dict]) -> str:
     return max((row["verdict"] for row in rows), key=VERDICT_ORDER.index, default="pass")
 
 
-def summary(rows: list[dict], samples: int, from_calibration: bool, seed: int) -> dict:
-    """The `verification` section of report.json."""
-    return {
-        "samples": samples,
-        "source": "calibration_data" if from_calibration else f"random (seed {seed})",
-        "outputs": rows,
-        "verdict": overall_verdict(rows),
-    }
+def summary(rows: list[dict], samples: int, source: str, held_out=()) -> dict:
+    """The `verification` section of report.json (see report.Verification)."""
+    section = Verification(
+        verdict=overall_verdict(rows), samples=samples, source=source, held_out=list(held_out)
+    )
+    data = asdict(section)
+    data.pop("extra")
+    return {**data, "outputs": rows}

@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from conversions.charts import verification_chart
+from conversions.charts import layers_chart, verification_chart
+from conversions.converters.report import Report
 from conversions.models import ConversionTask
 from tests.conversions.factories import make_task
 
@@ -125,11 +126,11 @@ RESULT = {
 
 
 def test_the_chart_scales_bars_to_the_figures():
-    chart = verification_chart(RESULT)
+    chart = verification_chart(Report.from_dict(RESULT))
     widths = [row["width"] for row in chart["rows"]]
     assert widths == [230.0, 57.5, round(230 * 0.995, 1)]
     assert [row["css"] for row in chart["rows"]] == ["before", "after", "verdict-warn"]
-    assert chart["height"] == 3 * 22 + 6 and verification_chart({}) is None
+    assert chart["height"] == 3 * 22 + 6 and verification_chart(Report.from_dict({})) is None
 
 
 def test_detail_renders_the_report_table_and_svg(client_alice, user):
@@ -139,6 +140,88 @@ def test_detail_renders_the_report_table_and_svg(client_alice, user):
     assert '<span class="verdict verdict-warn">warn</span>' in html
     assert "<script" not in html.split("<body")[1]  # the chart is plain SVG, no chart library
     assert 'data-copy="models/cnn/"' in html and 'data-copy="out/cnn/"' in html
+
+
+QUANTIZED = {
+    **RESULT,
+    "verification": {
+        **RESULT["verification"],
+        "source": "held-out calibration_data (2 of 12)",
+        "held_out": [4, 9],
+        "outputs": [
+            {
+                **RESULT["verification"]["outputs"][0],
+                "worst_sample_cosine": 0.9712,
+                "worst_sample": 1,
+                "judged_on": "worst sample",
+            }
+        ],
+    },
+    "accuracy": {
+        "original": 96.3333,
+        "converted": 95.6667,
+        "drop_points": 0.6667,
+        "samples": 300,
+        "tolerance_points": 1.0,
+        "verdict": "pass",
+        "output": "Identity:0",
+    },
+    "quantization": {
+        "metric": "rmse/scale",
+        "layers": [
+            {"name": "block_16_project", "op": "CONV_2D", "error": 0.8, "kept_float": True},
+            {"name": "block_3_expand", "op": "CONV_2D", "error": 0.2, "kept_float": False},
+            {"name": "logits", "op": "FULLY_CONNECTED", "error": 0.05, "kept_float": False},
+        ],
+        "kept_float": ["block_16_project"],
+        "float_op_share": 0.015,
+        "float_weight_share": 0.042,
+        "rounds": [
+            {"kept": 0, "verdict": "fail", "worst_cosine": 0.93},
+            {"kept": 1, "verdict": "warn", "worst_cosine": 0.9712},
+        ],
+    },
+}
+
+
+def test_the_layer_chart_draws_the_worst_layers_to_scale():
+    chart = layers_chart(Report.from_dict(QUANTIZED))
+    assert [row["width"] for row in chart["rows"]] == [230.0, 57.5, 14.4]
+    assert [row["css"] for row in chart["rows"]] == ["kept-float", "quantized", "quantized"]
+    assert layers_chart(Report.from_dict(RESULT)) is None
+
+
+def test_detail_shows_accuracy_worst_samples_and_the_layers(client_alice, user):
+    task = make_task(user, status=S.SUCCEEDED, stage="done", progress=100, result=QUANTIZED)
+    html = client_alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    assert "(held-out calibration_data (2 of 12))" in html
+    assert "calibration_data samples 4, 9 (counted from 0)" in html
+    assert "0.971200 <small>(#1)</small>" in html and "<small>worst sample</small>" in html
+    assert (
+        "<dd>96.33%</dd>" in html and "<dd>95.67%</dd>" in html and "<dd>0.67 points</dd>" in html
+    )
+    assert "the conversion passes although the cosine verification warns" in html
+    assert "<td><code>block_16_project</code></td><td>CONV_2D</td><td>0.8</td>" in html
+    assert "Kept in float (1): block_16_project." in html
+    assert "0.015 of the ops, 0.042 of the weights" in html
+    assert 'aria-labelledby="layers-chart-title"' in html and 'class="bar kept-float"' in html
+    assert "1 layers kept float: warn (worst cosine 0.9712)" in html
+    assert "<script" not in html.split("<body")[1] and " onclick=" not in html
+
+
+def test_detail_shows_no_empty_sections_for_a_report_without_them(client_alice, user):
+    task = make_task(user, status=S.SUCCEEDED, stage="done", progress=100, result=RESULT)
+    html = client_alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    assert "Accuracy" not in html and "Quantization error by layer" not in html
+    assert 'aria-labelledby="chart-title"' in html
+
+
+def test_detail_shows_dashes_for_figures_a_non_finite_output_lacks(client_alice, user):
+    row = {**RESULT["verification"]["outputs"][0], "max_abs_error": None, "mean_abs_error": None}
+    result = {**RESULT, "verification": {**RESULT["verification"], "outputs": [row]}}
+    task = make_task(user, status=S.FAILED, result=result)
+    html = client_alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    assert "<td><code>Identity:0</code></td><td>–</td><td>–</td>" in html
 
 
 def published_task(user, dirs, name):

@@ -107,7 +107,7 @@ def test_create_stores_an_initializing_task_and_enqueues_it(
         S.INITIALIZING,
         "models/cnn/",
     )
-    assert task.options == {**CNN_OPTIONS, "batch_size": 1}
+    assert task.options == {**CNN_OPTIONS, "batch_size": 1, "accuracy_tolerance": "1.0"}
     assert OrmQ.objects.filter(key="cpu").count() == 1
     assert "convert-ab12" in client_alice.get(response["Location"]).content.decode()
 

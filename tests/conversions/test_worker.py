@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from django.urls import reverse
 
@@ -84,6 +85,12 @@ def run_convert(settings, *args):
 
 
 def test_convert_wait_exits_zero_with_the_files(settings, admin_user, cnn_folder, dirs, worker):
+    """With evaluation_data/, the summary ends with the accuracy of both models."""
+    evaluation = dirs / "models/cnn/evaluation_data"
+    evaluation.mkdir()
+    rng = np.random.default_rng(4)
+    np.save(evaluation / "inputs.npy", rng.uniform(-1, 1, (20, 32, 32, 3)).astype(np.float32))
+    np.save(evaluation / "labels.npy", rng.integers(0, 10, 20))
     options = [f"--option={k}={v}" for k, v in CNN_OPTIONS.items()]
     result = run_convert(
         settings,
@@ -105,6 +112,13 @@ def test_convert_wait_exits_zero_with_the_files(settings, admin_user, cnn_folder
         and "verifying 70%" in result.stdout
     )
     assert (dirs / "out/cli/model/cli-ok.tflite").is_file()
+    assert (
+        f"verification: pass on 8 samples (random (seed {task_id})), worst-sample cosine 1.0"
+        in (result.stdout)
+    )
+    (line,) = [x for x in result.stdout.splitlines() if x.startswith("accuracy: ")]
+    assert line.startswith("accuracy: Top-1 accuracy on 20 evaluation samples: original ")
+    assert line.endswith(", drop 0.00 points (tolerance 1) -> pass")
 
 
 def test_convert_wait_exits_non_zero_with_the_message(settings, admin_user, dirs, worker):

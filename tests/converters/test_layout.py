@@ -29,6 +29,35 @@ def test_calibration_data_is_optional(tmp_path):
     assert check_layout(tmp_path, "gpu", "frozen_graph").calibration == []
 
 
+@pytest.mark.parametrize("chip,model_format", [("arm", "saved_model"), ("gpu", "onnx")])
+def test_verification_and_evaluation_folders_are_allowed_beside_the_model(
+    tmp_path, chip, model_format
+):
+    model = {
+        "saved_model": ["model/saved_model.pb", "model/variables/variables.index"]
+        + ["model/variables/variables.data-00000-of-00001"],
+        "onnx": ["model/net.onnx"],
+    }[model_format]
+    touch(tmp_path, *model, "verification_data/v.npy", "evaluation_data/inputs.npy")
+    touch(tmp_path, "evaluation_data/labels.npy")
+    layout = check_layout(tmp_path, chip, model_format)
+    assert [p.name for p in layout.verification] == ["v.npy"]
+    assert [p.name for p in layout.evaluation] == ["inputs.npy", "labels.npy"]
+
+
+def test_evaluation_data_needs_labels_and_inputs(tmp_path):
+    touch(tmp_path, "model/net.pb", "evaluation_data/inputs.npy")
+    (tmp_path / "verification_data").mkdir()
+    assert problems(tmp_path, "arm", "frozen_graph") == [
+        "verification_data/ holds no .npy file: add pre-processed model inputs saved with numpy.save.",
+        "evaluation_data/ has no labels.npy: save the class id of every sample (integers) as "
+        "labels.npy next to inputs.npy.",
+    ]
+    (tmp_path / "evaluation_data/inputs.npy").rename(tmp_path / "evaluation_data/labels.npy")
+    (tmp_path / "verification_data").rmdir()
+    assert "evaluation_data/ holds only labels.npy" in problems(tmp_path, "arm", "frozen_graph")[0]
+
+
 def test_missing_model_folder_and_empty_calibration_are_both_reported(tmp_path):
     (tmp_path / "calibration_data").mkdir()
     touch(tmp_path, "net.pb")

@@ -38,9 +38,10 @@ def convert(folder, out, precision, model_format="frozen_graph"):
 
 
 def expected_verdict(precision, row) -> str:
-    """The tolerance table of the README, for the precisions measured by cosine similarity."""
+    """The tolerance table of the README, for the precisions measured by cosine similarity: the
+    worst sample decides."""
     passing, warning = (0.999, 0.99) if precision == "16bit" else (0.99, 0.95)
-    cosine = row["cosine_similarity"]
+    cosine = min(row["cosine_similarity"], row["worst_sample_cosine"])
     return "pass" if cosine >= passing else "warn" if cosine >= warning else "fail"
 
 
@@ -53,7 +54,12 @@ def test_keras_initialized_mobilenet_meets_the_figures_in_every_precision(
     assert row["cosine_similarity"] > 0.99
     if precision == "32bit":
         assert row["max_abs_error"] < 1e-5
-    assert report["verification"]["source"] == "calibration_data"
+    # 8bit calibrates on 24 samples and verifies on the 4 held out of them (#4, #9, #14, #19)
+    held = precision == "8bit"
+    assert report["verification"]["source"] == (
+        "held-out calibration_data (4 of 24)" if held else "calibration_data"
+    )
+    assert report["verification"]["samples"] == (4 if held else 24)
     assert report["verification"]["verdict"] == "pass"
     size = (tmp_path / "model/net.tflite").stat().st_size
     assert report["output_size_bytes"] == size

@@ -55,12 +55,14 @@ def test_templates_carry_the_spec_option_keys():
         "output_tensor_names",
         "quantization_precision",
         "batch_size",
+        "accuracy_tolerance",
     ]
     assert keys("tensorflow-saved-model-to-tflite") == [
         "signature",
         "tag",
         "quantization_precision",
         "batch_size",
+        "accuracy_tolerance",
     ]
     assert keys("tensorflow-frozen-graph-to-ascend") == ["input_shape", "soc_version"]
     assert keys("tf-frozengraph-to-ascend") == GROUP_D + ["soc_version"]
@@ -88,6 +90,7 @@ def test_options_get_defaults_and_the_spec_rules():
         "output_tensor_names": "out:0",
         "quantization_precision": "32bit",
         "batch_size": 1,
+        "accuracy_tolerance": "1.0",
     }
     _, errors = clean_options(
         schema,
@@ -179,9 +182,13 @@ GPU_OPTIONS = ["target_gpus", "engine_builder"]
 
 
 def test_the_tensorrt_templates_carry_the_gpu_options():
-    assert keys("tensorflow-frozen-graph-to-tensorrt")[4:] == GPU_OPTIONS + ["opset"]
-    assert keys("tensorflow-saved-model-to-tensorrt")[4:] == GPU_OPTIONS + ["opset"]
-    assert keys("onnx-to-tensorrt") == ["quantization_precision", "batch_size"] + GPU_OPTIONS
+    verified = ["accuracy_tolerance"]
+    assert keys("tensorflow-frozen-graph-to-tensorrt")[4:] == GPU_OPTIONS + ["opset"] + verified
+    assert keys("tensorflow-saved-model-to-tensorrt")[4:] == GPU_OPTIONS + ["opset"] + verified
+    assert (
+        keys("onnx-to-tensorrt")
+        == ["quantization_precision", "batch_size"] + GPU_OPTIONS + verified
+    )
     onnx = ConversionTemplate.objects.get(slug="onnx-to-tensorrt")
     assert (onnx.chip, onnx.framework, onnx.model_format, onnx.converter, onnx.queue) == (
         "gpu",
@@ -197,6 +204,7 @@ def test_the_tensorrt_templates_carry_the_gpu_options():
         "batch_size": 1,
         "target_gpus": "SM80,SM86,SM89,SM120",
         "engine_builder": "auto",
+        "accuracy_tolerance": "1.0",
     }
 
 
@@ -237,7 +245,29 @@ def test_migration_0004_adds_onnx_to_tensorrt_and_refreshes_the_gpu_options_only
 
     assert list(ConversionTemplate.objects.values_list("slug", flat=True)) == SLUGS
     frozen.refresh_from_db()
-    assert [o["key"] for o in frozen.option_schema][4:] == GPU_OPTIONS + ["opset"]
+    assert [o["key"] for o in frozen.option_schema][4:7] == GPU_OPTIONS + ["opset"]
     assert frozen.enabled is False
     ascend.refresh_from_db()
     assert ascend.option_schema == [] and ascend.position == 1
+
+
+def test_accuracy_tolerance_takes_points_and_refuses_other_text():
+    schema = ConversionTemplate.objects.get(slug="onnx-to-tensorrt").option_schema
+    options, errors = clean_options(schema, {"accuracy_tolerance": "2.5"})
+    assert errors == {} and options["accuracy_tolerance"] == "2.5"
+    _, errors = clean_options(schema, {"accuracy_tolerance": "-1"})
+    assert "accuracy_tolerance" in errors
+
+
+def test_migration_0005_gives_every_verified_template_the_accuracy_tolerance():
+    from django.apps import apps
+
+    migration = import_module("templates_registry.migrations.0005_accuracy_tolerance")
+    for slug in migration.VERIFIED_TEMPLATES:
+        template = ConversionTemplate.objects.get(slug=slug)
+        template.option_schema = template.option_schema[:-1]
+        template.save()
+    migration.forward(apps, None)
+    for slug in migration.VERIFIED_TEMPLATES:
+        assert keys(slug)[-1] == "accuracy_tolerance", slug
+    assert "accuracy_tolerance" not in keys("caffe-to-ascend")

@@ -16,22 +16,23 @@ from pathlib import Path
 
 import numpy as np
 
-from conversions.converters import calibration
+from conversions.converters import evaluation
 from conversions.converters.base import ConversionError, Converter, Events, Job
 from conversions.converters.layout import Layout, check_layout
+from conversions.converters.samples import choose
 from conversions.converters.tensorrt import builders, export, onnxsource, precision, probe
 from conversions.converters.tfgraph import TensorSpec
 from conversions.converters.tfsource import load_tensorflow, run_graph
 from conversions.converters.verify import (
     compare_outputs,
+    describe,
     file_summary,
     overall_verdict,
-    random_inputs,
+    require_finite,
     size_of,
     summary,
 )
 
-RANDOM_LIMIT = 32  # calibration samples reused for verification
 NO_DATA_HINT = "Or choose 16bit, which needs no data."
 
 
@@ -83,25 +84,40 @@ class _Run:
 
     def convert(self) -> dict:
         source = self._read()
-        samples = calibration.samples_for(
-            self.layout.calibration,
+        tolerance = evaluation.tolerance(self.job.options)
+        chosen = choose(
+            self.layout,
             source.inputs,
             self.precision == "8bit",
             self.events,
+            self.job.seed,
             NO_DATA_HINT,
         )
-        sets = samples[:RANDOM_LIMIT] if samples else random_inputs(source.inputs, self.job.seed)
+        labelled = evaluation.load(self.layout.evaluation, source.inputs)
 
         self.events.stage("converting")
         float32 = self._float32_onnx(source)
-        reference = self._reference(source, float32, sets)
-        variant = self._apply_precision(float32, source, samples)
-        verification = self._verify(source, float32, variant, reference, sets, bool(samples))
+        reference = self._reference(source, float32, chosen.verification)
+        require_finite(source.outputs, reference, chosen.source)
+        if labelled:
+            original_scores = self._reference(source, float32, labelled.samples)[0]
+            evaluation.check_scores(source.outputs[0], original_scores, labelled.labels)
+        variant = self._apply_precision(float32, source, chosen.calibration)
+        verification = self._verify(source, float32, variant, reference, chosen)
+        accuracy = None
+        if labelled:
+            scores = precision.run_onnx(self.checked, source.inputs, labelled.samples)[0]
+            accuracy = evaluation.accuracy(
+                source.outputs[0], original_scores, scores, labelled.labels, tolerance
+            )
+            self.events.log(evaluation.describe(accuracy))
 
         self.model_dir.mkdir(parents=True, exist_ok=True)
         onnx_path = self.model_dir / f"{self.job.name}.onnx"
         shutil.copyfile(variant, onnx_path)
         report = self._report(source, verification, onnx_path)
+        if accuracy:
+            report["accuracy"] = accuracy
         if verification["verdict"] == "fail":
             self.events.log(
                 f"The {self.precision} ONNX model does not match the original: no engine is built.",
@@ -110,13 +126,15 @@ class _Run:
             return report
         return self._build(variant, onnx_path, report)
 
-    def _verify(self, source, float32, variant, reference, sets, from_calibration) -> dict:
+    def _verify(self, source, float32, variant, reference, chosen) -> dict:
         """Run the variant (16bit: its float16 emulation) in ONNX Runtime against the reference."""
         started = time.monotonic()
         checked = variant
         if self.precision == "16bit":
             checked = self.scratch / "float16-emulated.onnx"
             precision.float16_emulation(float32, checked)
+        self.checked = checked
+        sets = chosen.verification
         rows = compare_outputs(
             source.outputs,
             reference,
@@ -125,7 +143,7 @@ class _Run:
         )
         self.timings["onnx_check_s"] = time.monotonic() - started
         _log_rows(self.events, rows, f"{self.precision} ONNX in ONNX Runtime")
-        verification = summary(rows, len(sets), from_calibration, self.job.seed)
+        verification = summary(rows, len(sets), chosen.source, chosen.held_out)
         what = f"the {self.precision} ONNX model the engine is built from"
         if self.precision == "16bit":
             what += " (its float16 rounding emulated in float32: the CPU has no float16 arithmetic)"
@@ -277,10 +295,7 @@ class _Run:
 
 def _log_rows(events: Events, rows: list[dict], what: str) -> None:
     for row in rows:
-        events.log(
-            f"Verify {row['name']} ({what}): max abs error {row['max_abs_error']:.3g}, "
-            f"cosine {row['cosine_similarity']:.6f} -> {row['verdict']}"
-        )
+        events.log(f"Verify {row['name']} ({what}): {describe(row)}")
 
 
 def _engine_check() -> dict:

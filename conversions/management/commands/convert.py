@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from conversions.converters.base import STAGES
+from conversions.converters.report import Report
 from conversions.forms import OptionsForm, TaskForm, create_task, suggested_name
 from conversions.models import ConversionTask
 from templates_registry.models import ConversionTemplate
@@ -118,8 +119,26 @@ class Command(BaseCommand):
             if not task.is_active:
                 break
             time.sleep(poll)
+        self._summarize(Report.from_dict(task.result))
         if task.status == ConversionTask.Status.SUCCEEDED:
             self.stdout.write(f"succeeded: outputs in {task.output_location}")
             return
         self.stderr.write(f"{task.status}: {task.error_message}")
         sys.exit(1)
+
+    def _summarize(self, report: Report) -> None:
+        """The figures a script wants without reading report.json: verification and accuracy."""
+        verification = report.verification
+        if verification:
+            worst = [
+                o.worst_sample_cosine
+                for o in verification.outputs
+                if o.worst_sample_cosine is not None
+            ]
+            figure = f", worst-sample cosine {min(worst):.6f}" if worst else ""
+            self.stdout.write(
+                f"verification: {verification.verdict} on {verification.samples} samples "
+                f"({verification.source}){figure}"
+            )
+        if report.accuracy:
+            self.stdout.write(f"accuracy: {report.accuracy.line()}")

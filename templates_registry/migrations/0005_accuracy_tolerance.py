@@ -1,0 +1,23 @@
+from django.db import migrations
+
+VERIFIED_TEMPLATES = {
+    "tensorflow-frozen-graph-to-tflite",
+    "tensorflow-saved-model-to-tflite",
+    "tensorflow-frozen-graph-to-tensorrt",
+    "tensorflow-saved-model-to-tensorrt",
+    "onnx-to-tensorrt",
+}
+
+
+def forward(apps, schema_editor):
+    """Give every verified template the accuracy_tolerance option (evaluation_data/)."""
+    from templates_registry.builtin import refresh_builtin_templates
+
+    refresh_builtin_templates(
+        apps.get_model("templates_registry", "ConversionTemplate"), VERIFIED_TEMPLATES
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("templates_registry", "0004_tensorrt_templates")]
+    operations = [migrations.RunPython(forward, migrations.RunPython.noop)]
