@@ -8,7 +8,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from conversions.converters.base import Events
+from conversions.converters.base import ConversionError, Events
 from conversions.converters.tensorrt import qdq
 from tests.converters.direct import convert_directly
 
@@ -176,5 +176,5 @@ def test_a_misplaced_quantized_constant_is_refused_with_a_way_out():
         initializer=[stride, numpy_helper.from_array(np.array(1.0, np.float32), "scale")],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    with pytest.raises(Exception, match="stride_q -> Mul scale_boxes.*Choose 16bit"):
+    with pytest.raises(ConversionError, match="stride_q -> Mul scale_boxes.*Choose 16bit"):
         qdq.check(model)

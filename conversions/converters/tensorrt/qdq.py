@@ -112,7 +112,7 @@ def check(model) -> None:
     if problems:
         raise ConversionError(
             "The int8 model quantizes constants that are not weights, which TensorRT refuses: "
-            f"{'; '.join(problems[:5])}. Choose 16bit, or report the model so it can be handled."
+            f"{'; '.join(problems[:5])}. Choose 16bit for this model."
         )
 
 
