@@ -48,11 +48,34 @@ def detector(folder, with_optimizer: bool):
     return {key: value.numpy() for key, value in model.serve(probe).items()}, probe
 
 
-def test_a_saved_model_with_its_optimizer_fails_to_load_in_tensorflow_2(tmp_path):
-    """The model the next tests convert really is the one users report: TF2's loader refuses it."""
+def as_keras2(folder):
+    """Label the saved optimizer as Keras 2 does ("optimizer"): TF2's loader then looks for Keras 2's
+    optimizer classes (the tf-keras package, not installed here, as on most workers)."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    path = folder / "saved_model.pb"
+    proto = saved_model_pb2.SavedModel()
+    proto.ParseFromString(path.read_bytes())
+    optimizers = [n for n in proto.meta_graphs[0].object_graph_def.nodes if n.slot_variables]
+    assert len(optimizers) == 1
+    optimizers[0].user_object.identifier = "optimizer"
+    path.write_bytes(proto.SerializeToString())
+
+
+def saved(folder, optimizer: str | None):
+    """detector() with no optimizer, a TF1 one, or one labelled as Keras 2's."""
+    expected = detector(folder, with_optimizer=optimizer is not None)
+    if optimizer == "keras2":
+        as_keras2(folder)
+    return expected
+
+
+@pytest.mark.parametrize("optimizer", ["tf1", "keras2"])
+def test_a_saved_model_with_its_optimizer_fails_to_load_in_tensorflow_2(tmp_path, optimizer):
+    """The models the next tests convert really are the ones users report: TF2's loader refuses them."""
     import tensorflow as tf
 
-    detector(tmp_path / "model", with_optimizer=True)
+    saved(tmp_path / "model", optimizer)
     with pytest.raises(AttributeError, match=ADD_SLOT):
         tf.saved_model.load(str(tmp_path / "model"))
 
@@ -68,9 +91,9 @@ def tflite_outputs_by_key(path, config, probe) -> dict:
     return {o["key"]: interpreter.get_tensor(by_name[o["name"]]) for o in config["outputs"]}
 
 
-@pytest.mark.parametrize("with_optimizer", [False, True], ids=["plain", "with-optimizer"])
-def test_tflite_keeps_the_signature_output_names(tmp_path, with_optimizer):
-    expected, probe = detector(tmp_path / "in/model", with_optimizer)
+@pytest.mark.parametrize("optimizer", [None, "tf1", "keras2"])
+def test_tflite_keeps_the_signature_output_names(tmp_path, optimizer):
+    expected, probe = saved(tmp_path / "in/model", optimizer)
     report, events = convert_directly(
         "tflite", tmp_path / "in", tmp_path / "out", "saved_model", "arm", {}
     )
@@ -83,7 +106,7 @@ def test_tflite_keeps_the_signature_output_names(tmp_path, with_optimizer):
     for key in ("scores", "boxes"):
         np.testing.assert_allclose(outputs[key], expected[key], atol=1e-5)
     warnings = [e["message"] for e in events if e.get("level") == "warning"]
-    if with_optimizer:
+    if optimizer:
         assert ADD_SLOT in warnings[0] and "TensorFlow 1 loader" in warnings[0]
     else:
         assert not warnings
@@ -121,3 +144,20 @@ def test_a_trained_saved_model_becomes_a_tensorrt_engine(tmp_path):
     assert report["verification"]["verdict"] == "pass"
     assert len(report["outputs"]) == 2
     assert (tmp_path / "out/model/net.engine").stat().st_size > 0
+
+
+def test_the_ascend_preflight_freezes_a_trained_saved_model(tmp_path):
+    import io
+
+    from conversions.converters.ascend.preflight import check_tensorflow
+    from conversions.converters.base import Events
+
+    saved(tmp_path / "model", "keras2")
+    model = check_tensorflow(
+        tmp_path / "model",
+        "saved_model",
+        {"input_shape": "serving_default_image:1,16,16,3"},
+        tmp_path,
+        Events(io.StringIO()),
+    )
+    assert model.path == tmp_path / "model.pb" and len(model.outputs) == 2
