@@ -17,8 +17,9 @@ WEIGHTED = {"Conv", "ConvTranspose", "Gemm", "MatMul"}
 
 
 def detector(opset=11):
-    """Two convolutions, then a head that adds anchors, multiplies by a stride and an offset from a
-    Constant node, and concatenates a constant grid: the constants a real detector carries."""
+    """Two convolutions (the first with a ReLU6 as exporters write it: a Clip with constant bounds),
+    then a head that adds anchors, multiplies by a stride and by an offset from a Constant node, and
+    concatenates a constant grid: the constants a real detector carries."""
     rng = np.random.default_rng(0)
 
     def tensor(name, shape, scale=1.0):
@@ -27,7 +28,7 @@ def detector(opset=11):
     offset = numpy_helper.from_array(np.full((1, 6, 16, 16), 0.25, np.float32))
     nodes = [
         helper.make_node("Conv", ["image", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1], strides=[2, 2]),
-        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("Clip", ["c1", "zero", "six"], ["r1"]),  # ReLU6: its bounds stay float
         helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"]),
         helper.make_node("Add", ["c2", "anchors"], ["anchored"]),
         helper.make_node("Mul", ["anchored", "stride"], ["boxes"]),
@@ -48,6 +49,8 @@ def detector(opset=11):
             tensor("b2", (6,), 0.1),
             numpy_helper.from_array(rng.uniform(size=(1, 6, 16, 16)).astype(np.float32), "anchors"),
             numpy_helper.from_array(np.array([8.0], np.float32), "stride"),
+            numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
+            numpy_helper.from_array(np.array(6.0, np.float32), "six"),
             numpy_helper.from_array(rng.uniform(size=(1, 2, 16, 16)).astype(np.float32), "grid"),
         ],
     )

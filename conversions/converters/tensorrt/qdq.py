@@ -14,6 +14,15 @@ INT8_OPSET = 13  # QuantizeLinear / DequantizeLinear with a per-channel axis
 # Where a weighted operator takes its weight (quantized) and its bias (kept float by the quantizer).
 WEIGHT_SLOTS = {"Conv": 1, "ConvTranspose": 1, "Gemm": 1, "MatMul": 1}
 BIAS_SLOTS = {"Conv": 2, "ConvTranspose": 2, "Gemm": 2}
+# Operators whose quantizer handles only their data input: their other inputs (Clip's bounds, Resize's
+# scales, ...) stay float whatever they are, so reading a constant there needs no exclusion. Kept in
+# step with onnxruntime.quantization.registry; the check after quantizing catches any drift.
+DATA_INPUT_ONLY = frozenset(
+    {
+        "Clip", "Relu", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Resize",
+        "MaxPool", "AveragePool", "Slice", "Split", "Gather", "GatherElements", "TopK",
+    }
+)  # fmt: skip
 
 
 def prepare(model, events: Events) -> list[str]:
@@ -46,7 +55,7 @@ def prepare(model, events: Events) -> list[str]:
         node.name
         for node in model.graph.node
         if any(
-            name in constants and position not in _allowed(node.op_type)
+            name in constants and not _allowed(node.op_type, position)
             for position, name in enumerate(node.input)
         )
     ]
@@ -116,8 +125,11 @@ def check(model) -> None:
         )
 
 
-def _allowed(op_type: str) -> set[int]:
-    return {s for s in (WEIGHT_SLOTS.get(op_type), BIAS_SLOTS.get(op_type)) if s is not None}
+def _allowed(op_type: str, position: int) -> bool:
+    """Whether a constant at this input of this operator is left as TensorRT wants it."""
+    if op_type in DATA_INPUT_ONLY:
+        return position > 0
+    return position in (WEIGHT_SLOTS.get(op_type), BIAS_SLOTS.get(op_type))
 
 
 def _label(node) -> str:
