@@ -118,7 +118,8 @@ def freeze_saved_model(
 
 
 def _signature_from_graph(tf, folder: Path, tags: list[str], signature: str):
-    """The signature as a function of constants, read by the TF1 loader (graph and checkpoint only)."""
+    """The signature as a function of constants, read by the TF1 loader (graph and checkpoint only).
+    The loader runs the MetaGraph's restore and init ops, which the op audit has already passed."""
     from tensorflow.python.framework.convert_to_constants import (
         convert_variables_to_constants_from_session_graph,
     )
