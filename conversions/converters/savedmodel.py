@@ -1,4 +1,10 @@
-"""SavedModels: choose the tag set and signature, audit every graph, freeze to a GraphDef."""
+"""SavedModels: choose the tag set and signature, audit every graph, freeze to a GraphDef.
+
+TensorFlow 2's loader rebuilds every Python object a SavedModel tracks. An optimizer saved with the
+model (a Keras 2 or TF1 optimizer after training) cannot be rebuilt without its library, and the load
+fails ("'_UserObject' object has no attribute 'add_slot'") although the signature never uses it. Such
+a SavedModel is read with the TF1 loader instead: its MetaGraph and checkpoint only, no objects.
+"""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +21,7 @@ class Frozen:
     outputs: list[str]
     tags: list[str]
     signature: str
+    output_keys: list[str]  # the signature's name of each output, in the order of `outputs`
 
 
 def read_saved_model(folder: Path):
@@ -69,6 +76,7 @@ def freeze_saved_model(
 ) -> Frozen:
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+    from tensorflow.python.util import nest
 
     proto = read_saved_model(folder)
     check_saved_model(proto, "the SavedModel")
@@ -76,11 +84,20 @@ def freeze_saved_model(
     events.log(f"Use tag set {','.join(tags) or '(none)'} and signature {signature}")
     try:
         loaded = tf.saved_model.load(str(folder), tags=tags)
+        function = loaded.signatures[signature]
     except Exception as exc:  # TF raises several types for a damaged SavedModel
-        raise ConversionError(
-            f"The SavedModel cannot be loaded: {str(exc).strip()[-800:]}"
-        ) from None
-    function = loaded.signatures[signature]
+        reason = str(exc).strip()[-800:]
+        events.log(
+            f"TensorFlow 2 cannot restore the SavedModel's objects ({reason[-200:]}): read "
+            f"signature {signature} with the TensorFlow 1 loader, which restores only the graph "
+            "and its variables",
+            level="warning",
+        )
+        try:
+            loaded = function = _signature_from_graph(tf, folder, tags, signature)
+        except Exception:  # the first reason is the one that explains the model
+            raise ConversionError(f"The SavedModel cannot be loaded: {reason}") from None
+    keys = [path for path, _ in nest.flatten_with_joined_string_paths(function.structured_outputs)]
     frozen = convert_variables_to_constants_v2(function)  # `loaded` must stay alive until here
     graph_def = frozen.graph.as_graph_def()
     check_graph_def(graph_def, "the frozen SavedModel")
@@ -94,5 +111,39 @@ def freeze_saved_model(
         if t.dtype != tf.resource
     ]
     outputs = [t.name for t in frozen.outputs]
+    if len(keys) != len(outputs):  # a signature's outputs are flat; this is a safeguard
+        keys = [name.rsplit(":", 1)[0] for name in outputs]
     del loaded
-    return Frozen(graph_def, inputs, outputs, tags, signature)
+    return Frozen(graph_def, inputs, outputs, tags, signature, keys)
+
+
+def _signature_from_graph(tf, folder: Path, tags: list[str], signature: str):
+    """The signature as a function of constants, read by the TF1 loader (graph and checkpoint only).
+    The loader runs the MetaGraph's restore and init ops, which the op audit has already passed."""
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_from_session_graph,
+    )
+
+    graph = tf.Graph()
+    with tf.compat.v1.Session(graph=graph) as session:
+        meta = tf.compat.v1.saved_model.loader.load(session, tags, str(folder))
+        definition = meta.signature_def[signature]
+        inputs = {key: info.name for key, info in definition.inputs.items()}
+        outputs = {key: info.name for key, info in definition.outputs.items()}
+        graph_def = convert_variables_to_constants_from_session_graph(
+            session, graph.as_graph_def(), sorted({n.rsplit(":", 1)[0] for n in outputs.values()})
+        )
+    # Once the variables are constants, TensorFlow's optimizer folds them into the functions that
+    # read them but keeps each function's argument shape hints, which TFLite then finds too long:
+    # the hints are optional, so drop them.
+    for function in graph_def.library.function:
+        function.attr.pop("_input_shapes", None)
+
+    def body():
+        tf.compat.v1.import_graph_def(graph_def, name="")
+
+    wrapped = tf.compat.v1.wrap_function(body, [])
+    tensor = wrapped.graph.get_tensor_by_name
+    with wrapped.graph.as_default():  # one named tensor per output, as TF2's loader gives them
+        fetches = {key: tf.identity(tensor(name), name="Identity") for key, name in outputs.items()}
+    return wrapped.prune(feeds=[tensor(inputs[key]) for key in sorted(inputs)], fetches=fetches)

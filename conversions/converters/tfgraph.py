@@ -67,14 +67,34 @@ def read_frozen_graph(path: Path):
             f"{name} is incomplete: nodes refer to {', '.join(missing[:5])} which the file does not hold. "
             "The file is probably truncated: upload it again."
         )
-    variables = sorted({node.op for node in graph_def.node if node.op in VARIABLE_OPS})
-    if variables:
-        raise ConversionError(
-            f"{name} is not a frozen graph: it still holds variables ({', '.join(variables)}). Freeze it "
-            "(convert_variables_to_constants_v2, or freeze_graph) so the weights become constants, "
-            "or use a saved_model template."
-        )
+    _refuse_variables(graph_def, name)
     return graph_def
+
+
+def _refuse_variables(graph_def, name: str) -> None:
+    """A graph that still reads variables (in the graph, in a function it calls, or through a variable
+    handle fed as an input) is not frozen: its weights are not in the file."""
+    from tensorflow.core.framework import types_pb2
+
+    nodes = [*graph_def.node, *(n for f in graph_def.library.function for n in f.node_def)]
+    found = sorted({node.op for node in nodes if node.op in VARIABLE_OPS})
+    handles = [
+        n.name
+        for n in graph_def.node
+        if n.op in ("Placeholder", "PlaceholderV2")
+        and n.attr["dtype"].type == types_pb2.DT_RESOURCE
+    ]
+    if handles:
+        found.append(f"variable handles fed as inputs: {', '.join(handles[:5])}")
+    if found:
+        raise ConversionError(
+            f"{name} is not a frozen graph: it still holds variables ({'; '.join(found)}), so its "
+            "weights are not in the file. Freeze it so the weights become constants: in TensorFlow 2, "
+            "convert_variables_to_constants_v2(tf.function(model).get_concrete_function(spec)) and "
+            "tf.io.write_graph(frozen.graph, folder, 'model.pb', as_text=False); in TensorFlow 1, "
+            "tf.compat.v1.graph_util.convert_variables_to_constants(session, graph_def, outputs). "
+            "Or upload the SavedModel and choose a saved_model template."
+        )
 
 
 def dims(shape) -> list[int | None]:

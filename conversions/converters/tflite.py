@@ -101,7 +101,7 @@ class TFLiteConverter(Converter):
         verification_seconds = time.monotonic() - started
         config = {
             "inputs": details["inputs"],
-            "outputs": details["outputs"],
+            "outputs": _with_keys(details["outputs"], outputs, model.output_keys),
             "precision": precision,
         }
         (model_dir / "config.json").write_text(json.dumps(config, indent=2))
@@ -186,6 +186,18 @@ def _run_tflite(path: Path, sets) -> tuple[list[np.ndarray], dict]:
         results.append([_dequantize(interpreter.get_tensor(d["index"]), d) for d in outs])
     stacked = [np.concatenate([r[i] for r in results]) for i in range(len(outs))]
     return stacked, {"inputs": [_describe(d) for d in ins], "outputs": [_describe(d) for d in outs]}
+
+
+def _with_keys(described: list[dict], outputs: list[str], keys: list[str] | None) -> list[dict]:
+    """Each TFLite output with the SavedModel signature's name for it ("key"), found by tensor name
+    (TFLite names an output after the graph tensor it computes), else by position."""
+    if keys is None:
+        return described
+    by_name = dict(zip((name.removesuffix(":0") for name in outputs), keys, strict=True))
+    return [
+        {**entry, "key": by_name.get(entry["name"], keys[index] if index < len(keys) else None)}
+        for index, entry in enumerate(described)
+    ]
 
 
 def _quantize(array: np.ndarray, detail: dict) -> np.ndarray:

@@ -21,6 +21,7 @@ class TFModel:
     graph_def: object
     inputs: list[tfgraph.TensorSpec]
     outputs: list[str]  # tensor names, "Identity:0"
+    output_keys: list[str] | None = None  # a SavedModel signature's output names, same order
 
 
 def load_tensorflow(layout: Layout, job: Job, events: Events) -> TFModel:
@@ -30,7 +31,7 @@ def load_tensorflow(layout: Layout, job: Job, events: Events) -> TFModel:
         frozen = freeze_saved_model(
             layout.model, job.options.get("signature"), job.options.get("tag"), events
         )
-        model = TFModel(frozen.graph_def, frozen.inputs, frozen.outputs)
+        model = TFModel(frozen.graph_def, frozen.inputs, frozen.outputs, frozen.output_keys)
     else:
         graph_def = tfgraph.read_frozen_graph(layout.model)
         check_graph_def(graph_def, layout.model.name)
@@ -43,7 +44,14 @@ def load_tensorflow(layout: Layout, job: Job, events: Events) -> TFModel:
         )
         model = TFModel(graph_def, inputs, outputs)
     events.log("Get inputs: " + ", ".join(f"{s.name} {s.shape} {s.dtype}" for s in model.inputs))
-    events.log("Get outputs: " + ", ".join(model.outputs))
+    keys = model.output_keys or [None] * len(model.outputs)
+    events.log(
+        "Get outputs: "
+        + ", ".join(
+            name if key is None else f"{name} ({key})"
+            for name, key in zip(model.outputs, keys, strict=True)
+        )
+    )
     return model
 
 

@@ -254,10 +254,6 @@ class _Run:
             path = self.scratch / "float16.onnx"
             onnx.save(precision.to_float16(onnx.load(str(float32))), str(path))
         else:
-            if onnxsource.opset_of(onnx.load(str(float32), load_external_data=False)) < 13:
-                raise ConversionError(
-                    "8bit needs ONNX opset 13 or later (per-channel int8): export the model again."
-                )
             dynamic = all(s.shape[0] is None for s in source.inputs)
             batch = self.plan.batch_size if dynamic else 1
             if not dynamic and self.plan.batch_size > 1:

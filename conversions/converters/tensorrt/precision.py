@@ -8,6 +8,8 @@ tensor types of the ONNX decide. So:
   static quantization: symmetric, per-channel weights, biases left in float (the RTX parser refuses an
   int32 bias DequantizeLinear), and the same sensitive operators left in float (ONNX Runtime fixes a
   softmax output's int8 range to [0, 1], which rounds the small probabilities of many classes to 0).
+  Constants other than weights (a detector's anchors and strides) stay float too, and a model below
+  opset 13 is upgraded first (qdq.py).
 Every variant is run in ONNX Runtime and compared with the original before an engine is built. ONNX
 Runtime's CPU has few float16 kernels and runs a float16 graph in float32 (dropping the float16 round
 trips), which would hide float16 rounding and overflow; so a 16bit variant is checked through an
@@ -82,19 +84,23 @@ def to_int8(source: Path, target: Path, names, samples, batch: int, events: Even
     )
     import onnx
 
-    sensitive = [
-        n.name for n in onnx.load(str(source)).graph.node if n.op_type in FLOAT32_OPS and n.name
-    ]
+    from conversions.converters.tensorrt import qdq
+
+    model = onnx.load(str(source))
+    keep_float = qdq.prepare(model, events)  # opset 13, named nodes, constants outside weights
+    prepared = target.with_name(f"{target.stem}-input.onnx")
+    onnx.save(model, str(prepared))
+    sensitive = [n.name for n in model.graph.node if n.op_type in FLOAT32_OPS and n.name]
     try:
         quantize_static(
-            str(source),
+            str(prepared),
             str(target),
             Reader(),
             quant_format=QuantFormat.QDQ,
             per_channel=True,
             activation_type=QuantType.QInt8,
             weight_type=QuantType.QInt8,
-            nodes_to_exclude=sensitive,
+            nodes_to_exclude=sensitive + keep_float,
             extra_options={
                 "ActivationSymmetric": True,
                 "WeightSymmetric": True,
@@ -105,6 +111,7 @@ def to_int8(source: Path, target: Path, names, samples, batch: int, events: Even
         raise ConversionError(
             f"ONNX Runtime could not calibrate the model for int8: {str(exc).strip()[-1000:]}"
         ) from None
+    qdq.check(onnx.load(str(target)))
 
 
 def run_onnx(path: Path, inputs, sets) -> list[np.ndarray]:
