@@ -22,6 +22,7 @@ from conversions.converters.base import STAGES, ConversionError, Job
 from conversions.converters.layout import check_layout
 from conversions.isolation import Limits, Outcome, run_child
 from conversions.models import ConversionTask
+from conversions.sandbox import Sandbox
 
 logger = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.5
@@ -153,6 +154,7 @@ class Attempt:
             self._on_event,
             lambda line: self.log.add(line, "tool"),
             should_stop=self._should_stop,
+            sandbox=Sandbox.from_settings(settings),
         )
         self.log.flush()
         if outcome.reason == "canceled" or self.stale or self.log.stale:
