@@ -18,6 +18,10 @@ class TaskQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status__in=ConversionTask.ACTIVE)
 
+    def publishing(self):
+        """Running tasks that hold (or are claiming) their output folder: see conversions/claims.py."""
+        return self.filter(status=ConversionTask.Status.RUNNING, stage="publishing")
+
 
 class ConversionTask(models.Model):
     """One conversion. Only the methods below change `status`; a stale attempt writes nothing."""

@@ -51,10 +51,12 @@ def opened(
     try:
         for part in parts:
             walked += part + "/"
-            fd = _step(fd, part, create, walked)
+            parent, fd = fd, -1  # _step closes the parent, whatever happens
+            fd = _step(parent, part, create, walked)
         yield fd
     finally:
-        os.close(fd)
+        if fd >= 0:
+            os.close(fd)
 
 
 def _step(parent: int, part: str, create: bool, walked: str) -> int:
