@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PLACEHOLDER_SECRET = "dev-only-insecure-secret-change-me"
@@ -154,6 +155,8 @@ CONVERSION_MEMORY_MB = envint("CONVERSION_MEMORY_MB", 4096)
 # or "off". SANDBOX_READ_PATHS: extra read-only folders the child needs, separated by ":" (standard
 # TensorRT's libraries, a CANN install that ATC_PATH and ASCEND_* do not name).
 SANDBOX = os.getenv("SANDBOX", "on").strip().lower()
+if SANDBOX not in ("on", "required", "off"):
+    raise ImproperlyConfigured(f"SANDBOX must be on, required or off, not {SANDBOX!r}.")
 SANDBOX_READ_PATHS = [p for p in os.getenv("SANDBOX_READ_PATHS", "").split(os.pathsep) if p]
 # Two tasks never write one output folder at once: the later one waits this many seconds for the
 # earlier to finish publishing, then fails plainly.

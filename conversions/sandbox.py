@@ -35,6 +35,7 @@ PROC_READ = (
     "/proc/version",
     "/proc/filesystems",
     "/proc/sys",
+    "/proc/driver/nvidia",  # read by CUDA's driver library, where there is a GPU
 )
 ETC_FILES = (
     "/etc/ld.so.cache",

@@ -61,11 +61,15 @@ class LocalLocation:
             )
 
     def holds_converted_model(self) -> bool:
-        report = self.folder / REPORT
-        if not report.is_file():
+        try:
+            with nofollow.opened(self.root, self._parts()) as folder:
+                report = nofollow.open_regular(folder, REPORT)  # a link vouches for nothing
+        except (FileNotFoundError, NotADirectoryError, LocationError):
             return False
-        with report.open("rb") as handle:
-            return vouches_for_a_model(handle.read(REPORT_READ_LIMIT))
+        if report is None:
+            return False
+        with report:
+            return vouches_for_a_model(report.read(REPORT_READ_LIMIT))
 
     def stage_into(self, destination: Path) -> None:
         """Copy the folder's files into `destination`; links are refused, not followed."""
