@@ -3,13 +3,15 @@
 Times `run_child` (the launcher every conversion and inspection uses) from the call to the child's
 result, for a payload that returns at once and one that imports numpy (and, with --tensorflow, one
 that imports TensorFlow), with SANDBOX=off and SANDBOX=required, alternating runs. Prints the median
-and the 90th percentile of each. Goal: the sandbox adds under 100 ms to a child's start.
+and the 90th percentile of each, and the time the child spends in confine() itself (limits and
+Landlock rules), measured inside fresh processes. Goal: the sandbox adds under 100 ms to a child's start.
 
     .venv/bin/python benchmarks/sandbox.py [--runs 20] [--tensorflow]
 """
 
 import argparse
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +44,26 @@ def start_once(folder: Path, source: str, mode: str) -> float:
     return elapsed * 1000
 
 
+SETUP = """
+import sys, time
+from pathlib import Path
+from conversions.converters.confine import Policy, confine
+from conversions.sandbox import Sandbox
+policy = Policy()
+Sandbox("required").confine(policy, Path(sys.argv[1]))
+began = time.perf_counter()
+confine(policy)
+print((time.perf_counter() - began) * 1000)
+"""
+
+
+def setup_ms(folder: Path) -> float:
+    done = subprocess.run(
+        [sys.executable, "-c", SETUP, str(folder)], cwd=ROOT, capture_output=True, text=True
+    )
+    return float(done.stdout)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
@@ -65,6 +87,8 @@ def main() -> None:
                 print(f"{name:<20} {mode:<9} {statistics.median(values):>10.1f} {p90:>8.1f}")
             added = statistics.median(times["required"]) - statistics.median(times["off"])
             print(f"{name:<20} {'added':<9} {added:>10.1f}")
+        setup = [setup_ms(Path(scratch)) for _ in range(args.runs)]
+        print(f"{'confine() itself':<20} {'required':<9} {statistics.median(setup):>10.2f}")
 
 
 if __name__ == "__main__":
