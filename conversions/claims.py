@@ -7,6 +7,8 @@ stood. Marks are written before looks, so of two tasks that both mark and look, 
 sees the earlier mark: they never both write. A task that sees a rival with a lower id takes its
 mark back while it waits, so the lowest id goes first and no two tasks wait on each other. A
 rival's mark ends with it (succeeded, failed or reaped). The wait is bounded: OUTPUT_CLAIM_WAIT.
+Each mark and look is its own committed statement (the worker runs in autocommit), which is what
+makes the marks visible to other workers, on SQLite and PostgreSQL alike.
 """
 
 import time
@@ -43,7 +45,8 @@ def claim_output(task: ConversionTask, attempt: uuid.UUID, target) -> bool:
 
     The hold is the task's "publishing" stage: it ends when the task ends.
     """
-    identity, before = target.identity, task.stage
+    identity = target.identity
+    before = task.stage if task.stage != "publishing" else "verifying"  # where a withdrawal goes
     deadline = time.monotonic() + settings.OUTPUT_CLAIM_WAIT
     marked = False
     while True:
@@ -62,11 +65,18 @@ def claim_output(task: ConversionTask, attempt: uuid.UUID, target) -> bool:
                 )
                 % {"folder": target, "task": found[0].pk}
             )
-        if found[0].pk < task.pk and before != "publishing":
+        if found[0].pk < task.pk:
             if not task.set_stage(attempt, before, STAGES.get(before, 0)):
                 return False
             marked = False
             while rivals(task, identity) and time.monotonic() < deadline:
-                time.sleep(POLL_SECONDS)
-        else:
-            time.sleep(POLL_SECONDS)
+                if not _pause(task, attempt):
+                    return False
+        elif not _pause(task, attempt):
+            return False
+
+
+def _pause(task: ConversionTask, attempt: uuid.UUID) -> bool:
+    """Wait a moment; False when the attempt went stale meanwhile (canceled, reaped)."""
+    time.sleep(POLL_SECONDS)
+    return task.beat(attempt)
