@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PLACEHOLDER_SECRET = "dev-only-insecure-secret-change-me"
@@ -149,6 +150,17 @@ BROWSE_PAGE_SIZE = envint("BROWSE_PAGE_SIZE", 100)
 CONVERSION_TIMEOUT = envint("CONVERSION_TIMEOUT", 900)  # seconds of wall clock
 CONVERSION_CPU_SECONDS = envint("CONVERSION_CPU_SECONDS", 3600)
 CONVERSION_MEMORY_MB = envint("CONVERSION_MEMORY_MB", 4096)
+# The converter child's Landlock sandbox: "on" (confined where the kernel allows, else it runs
+# unconfined and the workers page says so), "required" (no conversion without it; for production)
+# or "off". SANDBOX_READ_PATHS: extra read-only folders the child needs, separated by ":" (standard
+# TensorRT's libraries, a CANN install that ATC_PATH and ASCEND_* do not name).
+SANDBOX = os.getenv("SANDBOX", "on").strip().lower()
+if SANDBOX not in ("on", "required", "off"):
+    raise ImproperlyConfigured(f"SANDBOX must be on, required or off, not {SANDBOX!r}.")
+SANDBOX_READ_PATHS = [p for p in os.getenv("SANDBOX_READ_PATHS", "").split(os.pathsep) if p]
+# Two tasks never write one output folder at once: the later one waits this many seconds for the
+# earlier to finish publishing, then fails plainly.
+OUTPUT_CLAIM_WAIT = envint("OUTPUT_CLAIM_WAIT", 60)
 # Running tasks and workers beat this often (seconds). A task or worker silent for WORKER_LOST_AFTER
 # is lost: the reaper, which every worker runs each REAPER_INTERVAL, fails its task ("worker lost").
 HEARTBEAT_INTERVAL = envint("HEARTBEAT_INTERVAL", 5)

@@ -12,6 +12,7 @@ from django.conf import settings
 
 from conversions import locations
 from conversions.isolation import Limits, run_child
+from conversions.sandbox import Sandbox
 
 INSPECT_SECONDS = 120
 
@@ -40,6 +41,7 @@ def inspect_location(location: str, chip: str = "") -> dict:
             on_event=lambda event: None,
             on_output=lambda line: None,
             command=("inspect", chip),
+            sandbox=Sandbox.from_settings(settings),
         )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

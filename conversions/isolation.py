@@ -1,15 +1,14 @@
 """Run a converter in a child process with limits, streaming its events back. No Django here.
 
 The child gets a scrubbed environment (no database or storage credentials), its own session (so the
-whole process group can be killed), PR_SET_PDEATHSIG (it dies with the worker), and rlimits on CPU
-time and data memory. The wall clock is watched here.
+whole process group can be killed) and a Policy (converters/confine.py) that it applies itself before
+reading any model: PR_SET_PDEATHSIG (it dies with the worker), rlimits on CPU time and data memory,
+and a Landlock sandbox (sandbox.py says which folders). The wall clock is watched here.
 """
 
-import ctypes
 import json
 import os
 import queue
-import resource
 import signal
 import subprocess
 import sys
@@ -18,6 +17,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from conversions.converters.confine import POLICY_ENV, Policy
+from conversions.sandbox import Sandbox
 
 # Only these variables reach the child: enough for Python, numpy and TensorFlow to run.
 ENV_ALLOWED = (
@@ -34,7 +36,6 @@ ENV_ALLOWED = (
     "LD_LIBRARY_PATH",
 )
 ENV_ALLOWED_PREFIXES = ("ASCEND_",)
-PR_SET_PDEATHSIG = 1
 KILL_GRACE_SECONDS = 5
 
 
@@ -76,19 +77,6 @@ def child_env(extra: dict | None = None) -> dict:
     return env
 
 
-def _limit(limits: Limits) -> Callable[[], None]:
-    def apply() -> None:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        memory = limits.memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        os.umask(0o027)
-
-    return apply
-
-
 def _pump(stream, kind: str, inbox: queue.SimpleQueue) -> None:
     for line in iter(stream.readline, ""):
         inbox.put((kind, line.rstrip("\n")))
@@ -103,10 +91,13 @@ def run_child(
     should_stop: Callable[[], bool] = lambda: False,
     poll_seconds: float = 0.5,
     command: tuple[str, ...] = ("run",),
+    sandbox: Sandbox | None = None,
 ) -> Outcome:
     """Run `python -m conversions.converters run job_path`; report what became of it.
 
     `command` picks another entry of the child (("inspect", chip) inspects the folder `job_path`).
+    The child's work folder is the folder holding `job_path`; `sandbox` confines it there (default:
+    Sandbox(), confined where Landlock works).
 
     The callbacks run in the calling thread (readers only queue lines), so they may use the database.
     """
@@ -124,6 +115,12 @@ def run_child(
             else:
                 on_event(event)
 
+    workdir = Path(job_path).parent.resolve()
+    sandbox = sandbox or Sandbox()
+    policy = Policy(
+        cpu_seconds=limits.cpu_seconds, memory_mb=limits.memory_mb, parent_pid=os.getpid()
+    )
+    extra = sandbox.confine(policy, workdir, inspect=command[0] == "inspect")
     process = subprocess.Popen(
         [sys.executable, "-m", "conversions.converters", command[0], str(job_path), *command[1:]],
         stdin=subprocess.DEVNULL,
@@ -131,9 +128,8 @@ def run_child(
         stderr=subprocess.PIPE,
         text=True,
         errors="replace",
-        cwd=str(Path(job_path).parent),
-        env=child_env(),
-        preexec_fn=_limit(limits),
+        cwd=str(workdir),
+        env=child_env({**extra, POLICY_ENV: policy.dumps()}),
         start_new_session=True,
     )
     readers = [

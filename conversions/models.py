@@ -19,6 +19,10 @@ class TaskQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status__in=ConversionTask.ACTIVE)
 
+    def publishing(self):
+        """Running tasks that hold (or are claiming) their output folder: see conversions/claims.py."""
+        return self.filter(status=ConversionTask.Status.RUNNING, stage="publishing")
+
 
 class ConversionTask(models.Model):
     """One conversion. Only the methods below change `status`; a stale attempt writes nothing."""
@@ -242,11 +246,14 @@ class Worker(models.Model):
         STOPPED = "stopped", _("Stopped")
         LOST = "lost", _("Lost")
 
+    SANDBOX = "sandbox"  # the capabilities entry of the converter sandbox (not a converter)
+
     name = models.CharField(max_length=200, unique=True)  # host:pid, as in ConversionTask.worker
     host = models.CharField(max_length=200)
     pid = models.PositiveIntegerField()
     queues = models.JSONField(default=list)
-    # converter key -> {"available": bool, "tools": {tool: version}, "reason": str}
+    # converter key -> {"available": bool, "tools": {tool: version}, "reason": str}; and the same
+    # shape under SANDBOX for the converter child's Landlock sandbox
     capabilities = models.JSONField(default=dict)
     state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
     started = models.DateTimeField(default=timezone.now)
@@ -287,9 +294,22 @@ class Worker(models.Model):
         cutoff = timezone.now() - timedelta(seconds=settings.WORKER_LOST_AFTER)
         return self.state == self.State.RUNNING and self.last_seen >= cutoff
 
+    @property
+    def converters(self) -> dict[str, dict]:
+        return {k: v for k, v in self.capabilities.items() if k != self.SANDBOX}
+
+    @property
+    def sandbox(self) -> dict:
+        """{"available", "tools", "reason"}; workers registered before the sandbox existed: off."""
+        return self.capabilities.get(self.SANDBOX) or {
+            "available": False,
+            "tools": {},
+            "reason": _("not reported by this worker"),
+        }
+
     def tools(self) -> dict[str, str]:
         """Every tool any converter reported, with its version (a tool two converters share once)."""
         found = {}
-        for answer in self.capabilities.values():
+        for answer in self.converters.values():
             found.update(answer.get("tools") or {})
         return dict(sorted(found.items()))

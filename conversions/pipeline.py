@@ -18,11 +18,13 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 
 from conversions import locations
+from conversions.claims import claim_output
 from conversions.converters.base import STAGES, ConversionError, Job
 from conversions.converters.layout import check_layout
 from conversions.converters.report import Report, clean, dumps
 from conversions.isolation import Limits, Outcome, run_child
 from conversions.models import ConversionTask
+from conversions.sandbox import Sandbox
 
 logger = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.5
@@ -154,6 +156,7 @@ class Attempt:
             self._on_event,
             lambda line: self.log.add(line, "tool"),
             should_stop=self._should_stop,
+            sandbox=Sandbox.from_settings(settings),
         )
         self.log.flush()
         if outcome.reason == "canceled" or self.stale or self.log.stale:
@@ -204,7 +207,6 @@ class Attempt:
         if not outcome.ok:
             self._fail_and_publish(outcome.error, result or None, output_dir, target)
             return
-        self.stage("publishing")
         self.log.add("Model converted successfully")
         report = {**result, "status": "succeeded", "task": self._task_summary()}
         try:
@@ -254,6 +256,15 @@ class Attempt:
         # Ask the database, not only the heartbeat thread: a cancel may have landed a moment ago.
         if self.stale or self.log.stale or not self.task.beat(self.attempt):
             raise StaleAttempt()
+        self.log.add("Stage: publishing")
+        if not claim_output(self.task, self.attempt, target):  # one writer per output folder
+            raise StaleAttempt()
+        if not self.task.overwrite and target.holds_converted_model():
+            raise locations.LocationError(
+                f"The output folder {self.task.output_location} received a converted model from "
+                "another task while this one ran, and was left untouched: choose another folder, "
+                "or create the task with overwrite."
+            )
         files = [
             (p, str(p.relative_to(output_dir)))
             for p in sorted(output_dir.rglob("*"))

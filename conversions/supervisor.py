@@ -24,18 +24,21 @@ from conversions.converters.capabilities import probe_all
 from conversions.isolation import KILL_GRACE_SECONDS
 from conversions.models import Worker
 from conversions.reaper import fail_running_on, reap
+from conversions.sandbox import status as sandbox_status
 
 logger = logging.getLogger(__name__)
 
 
 def register(name: str, queues: list[str]) -> Worker:
+    """Register (or re-register) this worker with its tools and its sandbox."""
+    capabilities = {**probe_all(), Worker.SANDBOX: sandbox_status(settings.SANDBOX)}
     worker, _created = Worker.objects.update_or_create(
         name=name,
         defaults={
             "host": socket.gethostname(),
             "pid": os.getpid(),
             "queues": queues,
-            "capabilities": probe_all(),
+            "capabilities": capabilities,
             "state": Worker.State.RUNNING,
         },
     )
@@ -55,6 +58,7 @@ class Supervisor:
         signal.signal(signal.SIGTERM, self._request_stop)  # before the clusters: none is orphaned
         signal.signal(signal.SIGINT, self._request_stop)
         self.worker = register(self.name, self.queues)
+        self._say_sandbox()
         for queue in self.queues:
             self.clusters.append(self._start_cluster(queue))
         next_reap = 0.0
@@ -69,6 +73,23 @@ class Supervisor:
                 next_reap = time.monotonic() + settings.REAPER_INTERVAL
         self._stop(_("it was asked to stop (SIGTERM)"))
         return 0
+
+    def _say_sandbox(self) -> None:
+        """Once, at start: a worker whose converters run unconfined says so in its log."""
+        sandbox = self.worker.sandbox
+        if sandbox.get("available"):
+            logger.info("converter sandbox: Landlock %s", sandbox["tools"].get("landlock", ""))
+        elif settings.SANDBOX == "required":
+            logger.error(
+                "converter sandbox unavailable (%s): SANDBOX=required, so every conversion "
+                "on this worker will be refused",
+                sandbox.get("reason"),
+            )
+        else:
+            logger.warning(
+                "converter sandbox OFF: %s. Converters run with this worker's file access.",
+                sandbox.get("reason"),
+            )
 
     def _start_cluster(self, queue: str) -> subprocess.Popen:
         env = {**os.environ, "WORKER_QUEUE": queue, "WORKER_NAME": self.name}

@@ -1,17 +1,24 @@
 """The converter child: `python -m conversions.converters run JOB_JSON` (or `inspect FOLDER [CHIP]`).
 
+Before anything else it confines itself (converters/confine.py: limits, death signal, Landlock) and
+says so in the task log. `payload SCRIPT` runs a script of the child's own work folder under
+the same confinement and reports what its main() returns: the tests' way to probe the sandbox from
+inside. The worker never writes a script there, so production never reaches it.
+
 Events go to stdout as JSON lines on a private copy of the descriptor; anything else that writes to
 stdout (TensorFlow, converters' C++ logging) is sent to stderr, which the worker keeps as tool output.
 Exit codes: 0 converted, 2 refused with a user-facing message, 3 out of memory, 1 crashed.
 """
 
 import os
+import runpy
 import sys
 import traceback
 from pathlib import Path
 
 from conversions.converters import get_converter
 from conversions.converters.base import ConversionError, Events, Job
+from conversions.converters.confine import SandboxRefused, confine_from_env
 
 MEMORY_MARKERS = ("ResourceExhaustedError", "OOM when allocating", "bad_alloc")
 
@@ -22,16 +29,23 @@ def _events() -> Events:
     return Events(os.fdopen(events_fd, "w", buffering=1))
 
 
-def run(job_path: str) -> int:
-    events = _events()
+def run(events: Events, job_path: str) -> int:
     job = Job.load(Path(job_path))
     return _report(events, lambda: get_converter(job.converter).convert(job, events))
 
 
-def run_inspection(folder: str, chip: str = "") -> int:
+def run_inspection(events: Events, folder: str, chip: str = "") -> int:
     from conversions.converters.inspection import inspect_folder
 
-    return _report(_events(), lambda: inspect_folder(Path(folder), chip))
+    return _report(events, lambda: inspect_folder(Path(folder), chip))
+
+
+def run_payload(events: Events, path: str) -> int:
+    script = Path(path).resolve()
+    if script.parent != Path.cwd().resolve() or not script.is_file():
+        events.error(f"payload {path}: not a script in the work folder")
+        return 2
+    return _report(events, lambda: runpy.run_path(str(script))["main"]())
 
 
 def _report(events: Events, work) -> int:
@@ -55,13 +69,27 @@ def _report(events: Events, work) -> int:
     return 0
 
 
+ENTRIES = {"run": (run, 1, 1), "inspect": (run_inspection, 1, 2), "payload": (run_payload, 1, 1)}
+
+
+def main(argv: list[str]) -> int:
+    entry, low, high = ENTRIES.get(argv[0] if argv else "", (None, 0, 0))
+    if entry is None or not low <= len(argv) - 1 <= high:
+        print(
+            "usage: python -m conversions.converters run JOB_JSON | inspect FOLDER [CHIP]",
+            file=sys.stderr,
+        )
+        return 64
+    events = _events()
+    try:
+        note = confine_from_env()
+    except SandboxRefused as exc:
+        events.error(str(exc))
+        return 2
+    if note:
+        events.log(note)
+    return entry(events, *argv[1:])
+
+
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "run":
-        sys.exit(run(sys.argv[2]))
-    if len(sys.argv) in (3, 4) and sys.argv[1] == "inspect":
-        sys.exit(run_inspection(*sys.argv[2:]))
-    print(
-        "usage: python -m conversions.converters run JOB_JSON | inspect FOLDER [CHIP]",
-        file=sys.stderr,
-    )
-    sys.exit(64)
+    sys.exit(main(sys.argv[1:]))

@@ -1,5 +1,6 @@
 """A folder inside the local data directory (settings.DATA_DIR)."""
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from conversions.locations import nofollow
 from conversions.locations.rules import (
     REPORT,
     REPORT_READ_LIMIT,
@@ -40,6 +42,14 @@ class LocalLocation:
             )
         return folder
 
+    @property
+    def identity(self) -> str:
+        """The resolved absolute folder: two locations naming one folder have one identity."""
+        return str(self.folder) + "/"
+
+    def _parts(self) -> list[str]:
+        return [part for part in self.path.split("/") if part]
+
     def is_folder(self) -> bool:
         return self.folder.is_dir()
 
@@ -51,11 +61,15 @@ class LocalLocation:
             )
 
     def holds_converted_model(self) -> bool:
-        report = self.folder / REPORT
-        if not report.is_file():
+        try:
+            with nofollow.opened(self.root, self._parts()) as folder:
+                report = nofollow.open_regular(folder, REPORT)  # a link vouches for nothing
+        except (FileNotFoundError, NotADirectoryError, LocationError):
             return False
-        with report.open("rb") as handle:
-            return vouches_for_a_model(handle.read(REPORT_READ_LIMIT))
+        if report is None:
+            return False
+        with report:
+            return vouches_for_a_model(report.read(REPORT_READ_LIMIT))
 
     def stage_into(self, destination: Path) -> None:
         """Copy the folder's files into `destination`; links are refused, not followed."""
@@ -88,34 +102,46 @@ class LocalLocation:
     def publish(self, files: list[tuple[Path, str]]) -> None:
         """Write (local file, relative name) pairs in the order given: report.json comes last.
 
-        An old report.json goes first, so it never vouches for a set that is being replaced.
+        An old report.json goes first, so it never vouches for a set that is being replaced. No link
+        is followed: one anywhere in the output folder (or on the way to it) is refused by name.
         """
-        folder = self.folder
-        (folder / REPORT).unlink(missing_ok=True)
-        for source, name in files:
-            target = (folder / name).resolve()
-            if folder not in target.parents:
-                raise LocationError(f"refusing to write {name} outside the output folder")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(target.name + ".partial")
-            shutil.copyfile(source, partial)
-            partial.replace(target)
+        with nofollow.opened(self.root, self._parts(), create=True) as folder:
+            link = nofollow.find_link(folder)
+            if link:
+                raise nofollow.link_refused(self.path + link)
+            nofollow.unlink_regular(folder, REPORT)
+            for source, name in files:
+                *subfolders, leaf = check_path(name).rstrip("/").split("/")
+                with nofollow.opened(folder, subfolders, create=True, shown=self.path) as target:
+                    nofollow.write_file(
+                        target, leaf, source, self.path + "/".join([*subfolders, leaf])
+                    )
 
     def remove(self, names: list[str]) -> int:
         """Delete the named files of the folder (a task's published artifacts), then the sub-folders
-        this left empty. The folder itself and anything not named stay. Returns the files deleted."""
-        folder, removed = self.folder, 0
-        for name in names:
-            target = (folder / name).resolve()
-            if folder not in target.parents or not target.is_file():
-                continue
-            target.unlink()
-            removed += 1
-            parent = target.parent
-            while parent != folder and folder in parent.parents and not any(parent.iterdir()):
-                parent.rmdir()
-                parent = parent.parent
-        return removed
+        this left empty. The folder itself and anything not named stay; links are not followed.
+        Returns the files deleted."""
+        try:
+            with nofollow.opened(self.root, self._parts()) as folder:
+                return sum(self._remove_one(folder, name) for name in names)
+        except (FileNotFoundError, LocationError):
+            return 0
+
+    def _remove_one(self, folder: int, name: str) -> int:
+        try:
+            *subfolders, leaf = check_path(name).rstrip("/").split("/")
+            with nofollow.opened(folder, subfolders) as parent:
+                if not nofollow.unlink_regular(parent, leaf):
+                    return 0
+        except (FileNotFoundError, LocationError):
+            return 0
+        for depth in range(len(subfolders), 0, -1):
+            with nofollow.opened(folder, subfolders[: depth - 1]) as parent:
+                try:
+                    os.rmdir(subfolders[depth - 1], dir_fd=parent)
+                except OSError:  # not empty (or not a folder): it stays, and so do those above
+                    break
+        return 1
 
     def listing(self, page: str = "") -> Listing:
         """One page of the entries directly inside the folder; `page` is an offset."""
@@ -148,8 +174,14 @@ class LocalLocation:
         return found
 
     def open_file(self, name: str):
-        """A readable file handle for an artifact `name` inside the folder."""
-        target = (self.folder / check_path(name).rstrip("/")).resolve()
-        if self.folder not in target.parents or not target.is_file():
+        """A readable file handle for an artifact `name` inside the folder (links not followed)."""
+        *subfolders, leaf = check_path(name).rstrip("/").split("/")
+        handle = None
+        try:
+            with nofollow.opened(self.root, [*self._parts(), *subfolders]) as parent:
+                handle = nofollow.open_regular(parent, leaf)
+        except (FileNotFoundError, NotADirectoryError, LocationError):
+            pass
+        if handle is None:
             raise LocationError(_("No such file: %(name)s") % {"name": name})
-        return target.open("rb")
+        return handle

@@ -205,6 +205,11 @@ class S3Location:
             f"{self.scheme}://{self.bucket}/{self.prefix}" if self.bucket else f"{self.scheme}://"
         )
 
+    @property
+    def identity(self) -> str:
+        """One name per folder of the store, whichever scheme (obs:// or s3://) named it."""
+        return f"s3://{self.bucket}/{self.prefix}"
+
     def _key(self, name: str) -> str:
         return self.prefix + check_path(name).rstrip("/")
 

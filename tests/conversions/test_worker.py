@@ -45,6 +45,8 @@ def test_a_task_created_in_the_console_is_converted_by_the_worker(
     for name in ("model/convert-web1.tflite", "model/config.json", "job_log.txt", "report.json"):
         assert (dirs / "out/web1" / name).is_file(), name
     assert task.worker and task.heartbeat is not None
+    # The converter ran confined (Linux with Landlock, as on every host we run tests on).
+    assert "Sandbox: Landlock ABI" in (dirs / "out/web1" / "job_log.txt").read_text()
 
 
 def test_the_worker_keeps_serving_after_a_bad_folder(client, user, cnn_folder, dirs, worker):
