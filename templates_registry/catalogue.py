@@ -20,6 +20,7 @@ from templates_registry.catalogue_options import (
     precision_and_batch,
     soc_version,
 )
+from templates_registry.catalogue_quant import keep_float_layers
 
 
 def _template(
@@ -97,7 +98,7 @@ BUILTIN_TEMPLATES = [
         "arm",
         "tensorflow",
         "frozen_graph",
-        group_a("tflite"),
+        group_a("tflite") + [keep_float_layers()],
     ),
     _template(
         "tensorflow-saved-model-to-tflite",
@@ -108,7 +109,7 @@ BUILTIN_TEMPLATES = [
         "arm",
         "tensorflow",
         "saved_model",
-        group_b("tflite"),
+        group_b("tflite") + [keep_float_layers()],
     ),
     _template(
         "tensorflow-frozen-graph-to-tensorrt",

@@ -55,12 +55,14 @@ def test_templates_carry_the_spec_option_keys():
         "output_tensor_names",
         "quantization_precision",
         "batch_size",
+        "keep_float_layers",
     ]
     assert keys("tensorflow-saved-model-to-tflite") == [
         "signature",
         "tag",
         "quantization_precision",
         "batch_size",
+        "keep_float_layers",
     ]
     assert keys("tensorflow-frozen-graph-to-ascend") == ["input_shape", "soc_version"]
     assert keys("tf-frozengraph-to-ascend") == GROUP_D + ["soc_version"]
@@ -241,3 +243,16 @@ def test_migration_0004_adds_onnx_to_tensorrt_and_refreshes_the_gpu_options_only
     assert frozen.enabled is False
     ascend.refresh_from_db()
     assert ascend.option_schema == [] and ascend.position == 1
+
+
+def test_tflite_templates_offer_mixed_precision_and_layers_kept_float():
+    schema = ConversionTemplate.objects.get(slug="tensorflow-saved-model-to-tflite").option_schema
+    good = {
+        "quantization_precision": "8bit-mixed",
+        "keep_float_layers": "*block_16_*, logits/MatMul",
+    }
+    options, errors = clean_options(schema, good)
+    assert errors == {} and options["keep_float_layers"] == "*block_16_*, logits/MatMul"
+    assert clean_options(schema, {"quantization_precision": "16x8"})[1] == {}
+    _, errors = clean_options(schema, {"keep_float_layers": "conv(1)"})
+    assert "keep_float_layers" in errors
