@@ -57,7 +57,7 @@ class TFLiteConverter(Converter):
         graph_def, inputs, outputs = model.graph_def, model.inputs, model.outputs
 
         samples = calibration.samples_for(
-            layout.calibration, inputs, precision in CALIBRATED, events
+            layout.calibration, inputs, precision in CALIBRATED, events, precision=precision
         )
         batch_size = int(job.options.get("batch_size") or 1)
 

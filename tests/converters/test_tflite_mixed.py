@@ -130,5 +130,5 @@ def test_16x8_keeps_int16_activations_and_verifies(outlier_dir, tmp_path):
 
 def test_16x8_without_calibration_data_says_what_to_provide(tmp_path):
     modelkit.freeze(modelkit.outlier_cnn(), tmp_path / "in/model/cnn.pb")
-    with pytest.raises(ConversionError, match="needs calibration data"):
+    with pytest.raises(ConversionError, match="16x8 quantization needs calibration data"):
         convert(tmp_path / "in", tmp_path / "out", "16x8")
