@@ -85,11 +85,9 @@ def round_summary(kept: int, rows: list[dict]) -> dict:
 
 
 def better(a: dict, b: dict) -> bool:
-    """Whether round `a` verifies better than round `b` (verdict first, then worst cosine)."""
-    rank_a, rank_b = VERDICT_ORDER.index(a["verdict"]), VERDICT_ORDER.index(b["verdict"])
-    if rank_a != rank_b:
-        return rank_a < rank_b
-    return (a["worst_cosine"] or -1.0) > (b["worst_cosine"] or -1.0)
+    """Whether round `a` verifies better than round `b`. Only the verdict counts: of rounds with the
+    same verdict the one with fewer float layers (the earlier one) is the better model."""
+    return VERDICT_ORDER.index(a["verdict"]) < VERDICT_ORDER.index(b["verdict"])
 
 
 def search_mixed(order: list[str], manual: list[str], attempt, events, expand=list):

@@ -13,6 +13,7 @@ import numpy as np
 from conversions.converters import quantlayers
 
 SKIPPED_OPS = {"QUANTIZE", "DEQUANTIZE"}  # conversions between int8 and float, not layers
+ANALYSIS_SAMPLES = 16  # enough to rank the layers; the rounds of 8bit-mixed verify on every sample
 
 
 def representative(samples, batch_size: int):
@@ -147,7 +148,7 @@ def int8_model(calibrated: bytes, sets, judge, patterns: list[str], mixed: bool,
     `judge(model_bytes)` verifies a candidate and returns its verification rows."""
     plain = quantize(calibrated)
     started = time.monotonic()
-    layers = layer_errors(calibrated, sets, tensor_names(plain))
+    layers = layer_errors(calibrated, sets[:ANALYSIS_SAMPLES], tensor_names(plain))
     analysis_seconds = time.monotonic() - started
     quantlayers.log_worst(layers, events)
     names = [layer["name"] for layer in layers]
