@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from conversions.converters import calibration
+from conversions.converters import calibration, quantlayers
 from conversions.converters.base import ConversionError, Converter, Events, Job
 from conversions.converters.layout import Layout, check_layout
-from conversions.converters.tensorrt import builders, export, onnxsource, precision, probe
+from conversions.converters.tensorrt import builders, export, layers, onnxsource, precision, probe
 from conversions.converters.tfgraph import TensorSpec
 from conversions.converters.tfsource import load_tensorflow, run_graph
 from conversions.converters.verify import (
@@ -32,6 +32,7 @@ from conversions.converters.verify import (
 )
 
 RANDOM_LIMIT = 32  # calibration samples reused for verification
+ANALYSIS_SAMPLES = 16  # samples for the per-layer error of an 8bit model
 NO_DATA_HINT = "Or choose 16bit, which needs no data."
 
 
@@ -96,12 +97,17 @@ class _Run:
         float32 = self._float32_onnx(source)
         reference = self._reference(source, float32, sets)
         variant = self._apply_precision(float32, source, samples)
+        quantization = (
+            self._layer_errors(variant, source, sets) if self.precision == "8bit" else None
+        )
         verification = self._verify(source, float32, variant, reference, sets, bool(samples))
 
         self.model_dir.mkdir(parents=True, exist_ok=True)
         onnx_path = self.model_dir / f"{self.job.name}.onnx"
         shutil.copyfile(variant, onnx_path)
         report = self._report(source, verification, onnx_path)
+        if quantization is not None:
+            report["quantization"] = quantization
         if verification["verdict"] == "fail":
             self.events.log(
                 f"The {self.precision} ONNX model does not match the original: no engine is built.",
@@ -109,6 +115,15 @@ class _Run:
             )
             return report
         return self._build(variant, onnx_path, report)
+
+    def _layer_errors(self, variant: Path, source: Source, sets) -> dict:
+        """The report's `quantization` section: each quantized activation's own int8 loss."""
+        started = time.monotonic()
+        names = [s.name for s in source.inputs]
+        found = layers.layer_errors(variant, names, sets[:ANALYSIS_SAMPLES], self.scratch)
+        self.timings["layer_analysis_s"] = time.monotonic() - started
+        quantlayers.log_worst(found, self.events)
+        return quantlayers.report(found, [], layers.float_shares(variant))
 
     def _verify(self, source, float32, variant, reference, sets, from_calibration) -> dict:
         """Run the variant (16bit: its float16 emulation) in ONNX Runtime against the reference."""

@@ -1,0 +1,62 @@
+"""Per-layer quantization error on the TensorRT int8 route (ONNX Q/DQ in ONNX Runtime), and the shared
+rules: the error figure, layer name patterns."""
+
+import json
+
+import numpy as np
+import pytest
+
+from conversions.converters import quantlayers
+from conversions.converters.base import ConversionError
+from tests import modelkit
+from tests.converters.test_tensorrt import CNN, run
+from tests.converters.test_tflite import calibration
+
+
+@pytest.mark.slow
+def test_tensorrt_int8_names_the_outlier_layer_first(tmp_path):
+    modelkit.freeze(modelkit.outlier_cnn(), tmp_path / "in/model/cnn.pb")
+    calibration(tmp_path / "in/calibration_data", count=32, shape=(16, 16, 3))
+    report, events = run(tmp_path / "in", tmp_path / "out", quantization_precision="8bit", **CNN)
+    assert report["verification"]["verdict"] == "fail"  # and no engine is built
+    section = report["quantization"]
+    first = section["layers"][0]
+    assert (first["name"], first["op"]) == ("functional_1/features_1/convolution", "Conv")
+    assert first["error"] > 0.5
+    stem = next(
+        layer for layer in section["layers"] if layer["name"].endswith("stem_1/convolution")
+    )
+    assert stem["error"] < 0.05
+    measured = [layer["error"] for layer in section["layers"] if layer["error"] is not None]
+    assert measured == sorted(measured, reverse=True)
+    assert section["kept_float"] == [] and 0 <= section["float_op_share"] <= 1
+    assert report["timings"]["layer_analysis_s"] > 0
+    assert any("lose the most" in e.get("message", "") for e in events)
+    json.dumps(report, allow_nan=False)
+
+
+def test_the_error_is_per_channel_so_outliers_cannot_hide_quiet_channels():
+    # channel 0 is loud and exact, channel 1 quiet and all noise: half the signal is lost
+    noise, signal = np.array([0.0, 1.0]), np.array([1e4, 1.0])  # sums of squares
+    assert quantlayers.error(noise, signal) == pytest.approx(0.5)
+    assert quantlayers.error(np.array([4.0]), np.array([1.0])) == 1.0  # capped: all noise
+    assert quantlayers.error(np.array([0.0]), np.array([0.0])) is None  # nothing to measure
+    # channels under 1/1000 of the loudest (dead ReLUs) are left out
+    assert quantlayers.error(np.array([0.0, 1e-8]), np.array([1.0, 1e-8])) == 0.0
+
+
+def test_patterns_match_whole_names_or_parts_of_fused_names():
+    names = ["net/a/Conv2D;net/a/Relu", "net/b/MatMul", "Identity"]
+    assert quantlayers.resolve(["net/a/Relu"], names) == ["net/a/Conv2D;net/a/Relu"]
+    assert quantlayers.resolve(["*b*", "Identity"], names) == ["net/b/MatMul", "Identity"]
+    assert quantlayers.parse_patterns(" *b* , ,Identity") == ["*b*", "Identity"]
+    with pytest.raises(ConversionError, match="no quantized layer matches net/c.*net/b/MatMul"):
+        quantlayers.resolve(["net/c", "*b*"], names)
+
+
+def test_nan_and_inf_figures_become_null():
+    section = quantlayers.report(
+        [{"name": "a", "op": "Conv", "error": float("nan")}], [], {"ops": float("inf")}
+    )
+    assert section["layers"][0]["error"] is None and section["float_op_share"] is None
+    json.dumps(section, allow_nan=False)
