@@ -120,7 +120,7 @@ BUILTIN_TEMPLATES = [
         "gpu",
         "tensorflow",
         "frozen_graph",
-        group_a("tensorrt") + gpu_options(),
+        group_a("tensorrt") + [keep_float_layers()] + gpu_options(),
     ),
     _template(
         "tensorflow-saved-model-to-tensorrt",
@@ -131,7 +131,7 @@ BUILTIN_TEMPLATES = [
         "gpu",
         "tensorflow",
         "saved_model",
-        group_b("tensorrt") + gpu_options(),
+        group_b("tensorrt") + [keep_float_layers()] + gpu_options(),
     ),
     _template(
         "onnx-to-tensorrt",
@@ -150,7 +150,7 @@ BUILTIN_TEMPLATES = [
         "gpu",
         "onnx",
         "onnx",
-        precision_and_batch("tensorrt") + gpu_options(opset=False),
+        precision_and_batch("tensorrt") + [keep_float_layers()] + gpu_options(opset=False),
     ),
     _template(
         "tensorflow-frozen-graph-to-ascend",

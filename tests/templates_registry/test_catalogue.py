@@ -181,9 +181,16 @@ GPU_OPTIONS = ["target_gpus", "engine_builder"]
 
 
 def test_the_tensorrt_templates_carry_the_gpu_options():
-    assert keys("tensorflow-frozen-graph-to-tensorrt")[4:] == GPU_OPTIONS + ["opset"]
-    assert keys("tensorflow-saved-model-to-tensorrt")[4:] == GPU_OPTIONS + ["opset"]
-    assert keys("onnx-to-tensorrt") == ["quantization_precision", "batch_size"] + GPU_OPTIONS
+    assert keys("tensorflow-frozen-graph-to-tensorrt")[4:] == [
+        "keep_float_layers"
+    ] + GPU_OPTIONS + ["opset"]
+    assert keys("tensorflow-saved-model-to-tensorrt")[4:] == ["keep_float_layers"] + GPU_OPTIONS + [
+        "opset"
+    ]
+    assert (
+        keys("onnx-to-tensorrt")
+        == ["quantization_precision", "batch_size", "keep_float_layers"] + GPU_OPTIONS
+    )
     onnx = ConversionTemplate.objects.get(slug="onnx-to-tensorrt")
     assert (onnx.chip, onnx.framework, onnx.model_format, onnx.converter, onnx.queue) == (
         "gpu",
@@ -239,7 +246,9 @@ def test_migration_0004_adds_onnx_to_tensorrt_and_refreshes_the_gpu_options_only
 
     assert list(ConversionTemplate.objects.values_list("slug", flat=True)) == SLUGS
     frozen.refresh_from_db()
-    assert [o["key"] for o in frozen.option_schema][4:] == GPU_OPTIONS + ["opset"]
+    assert [o["key"] for o in frozen.option_schema][4:] == ["keep_float_layers"] + GPU_OPTIONS + [
+        "opset"
+    ]
     assert frozen.enabled is False
     ascend.refresh_from_db()
     assert ascend.option_schema == [] and ascend.position == 1

@@ -55,6 +55,11 @@ class TensorRTConverter(Converter):
             raise ConversionError(
                 f"Unknown quantization precision {wanted}: use one of {', '.join(precision.PRECISIONS)}."
             )
+        if job.options.get("keep_float_layers") and wanted not in precision.INT8:
+            raise ConversionError(
+                f"keep_float_layers works with quantization_precision 8bit or 8bit-mixed, not "
+                f"{wanted}: clear it or choose one of those."
+            )
         plan = builders.Plan(
             builder=builders.choose(job.options.get("engine_builder", builders.AUTO)),
             capabilities=builders.parse_capabilities(job.options.get("target_gpus")),
@@ -81,13 +86,16 @@ class _Run:
         self.precision, self.plan, self.scratch = wanted, plan, scratch
         self.timings: dict[str, float] = {}
         self.model_dir = job.output_path / "model"
+        self.keep_patterns = quantlayers.parse_patterns(job.options.get("keep_float_layers"))
+        self.keep: list[str] = []
+        self.int8_batch = 1
 
     def convert(self) -> dict:
         source = self._read()
         samples = calibration.samples_for(
             self.layout.calibration,
             source.inputs,
-            self.precision == "8bit",
+            self.precision in precision.INT8,
             self.events,
             NO_DATA_HINT,
         )
@@ -97,9 +105,11 @@ class _Run:
         float32 = self._float32_onnx(source)
         reference = self._reference(source, float32, sets)
         variant = self._apply_precision(float32, source, samples)
-        quantization = (
-            self._layer_errors(variant, source, sets) if self.precision == "8bit" else None
-        )
+        quantization = None
+        if self.precision in precision.INT8:
+            variant, quantization = self._int8_layers(
+                float32, variant, source, samples, sets, reference
+            )
         verification = self._verify(source, float32, variant, reference, sets, bool(samples))
 
         self.model_dir.mkdir(parents=True, exist_ok=True)
@@ -116,14 +126,34 @@ class _Run:
             return report
         return self._build(variant, onnx_path, report)
 
-    def _layer_errors(self, variant: Path, source: Source, sets) -> dict:
-        """The report's `quantization` section: each quantized activation's own int8 loss."""
+    def _int8_layers(self, float32, variant, source, samples, sets, reference):
+        """(the int8 variant to build, the report's `quantization` section): each quantized
+        activation's own loss; with 8bit-mixed, the variant with the fewest layers kept float that
+        verifies best (see quantlayers.search_mixed)."""
         started = time.monotonic()
         names = [s.name for s in source.inputs]
         found = layers.layer_errors(variant, names, sets[:ANALYSIS_SAMPLES], self.scratch)
         self.timings["layer_analysis_s"] = time.monotonic() - started
         quantlayers.log_worst(found, self.events)
-        return quantlayers.report(found, [], layers.float_shares(variant))
+        kept, rounds = self.keep, None
+        if self.precision == "8bit-mixed":
+            built = {tuple(kept): variant}
+
+            def attempt(kept):
+                path = built.get(tuple(kept)) or self.scratch / f"int8-mixed-{len(built)}.onnx"
+                if tuple(kept) not in built:
+                    precision.to_int8(
+                        float32, path, names, samples, self.int8_batch, self.events, kept
+                    )
+                    built[tuple(kept)] = path
+                converted = precision.run_onnx(path, source.inputs, sets)
+                return compare_outputs(source.outputs, reference, converted, self.precision)
+
+            order = [layer["name"] for layer in quantlayers.ranked(found)]
+            expand = layers.with_readers(float32, set(order))
+            kept, rounds = quantlayers.search_mixed(order, kept, attempt, self.events, expand)
+            variant = built[tuple(kept)]
+        return variant, quantlayers.report(found, kept, layers.float_shares(variant), rounds)
 
     def _verify(self, source, float32, variant, reference, sets, from_calibration) -> dict:
         """Run the variant (16bit: its float16 emulation) in ONNX Runtime against the reference."""
@@ -263,7 +293,9 @@ class _Run:
                 )
             path = self.scratch / "int8.onnx"
             names = [s.name for s in source.inputs]
-            precision.to_int8(float32, path, names, samples, batch, self.events)
+            self.keep = quantlayers.resolve(self.keep_patterns, layers.node_names(float32))
+            self.int8_batch = batch
+            precision.to_int8(float32, path, names, samples, batch, self.events, self.keep)
         self.timings["precision_s"] = time.monotonic() - started
         return path
 

@@ -106,3 +106,54 @@ def float_shares(qdq_path: Path) -> dict:
         "ops": float_nodes / len(compute) if compute else 0.0,
         "weights": in_float / total if total else 0.0,
     }
+
+
+def node_names(model_path: Path) -> list[str]:
+    """The names of the compute nodes of an ONNX model, in graph order (for keep_float_layers)."""
+    import onnx
+
+    graph = onnx.load(str(model_path), load_external_data=False).graph
+    return [n.name for n in graph.node if n.name and n.op_type not in QDQ_OPS]
+
+
+# Ops that pass a tensor on without a weighted sum: a kept layer's output is followed through them.
+PASS_THROUGH = {
+    "Relu",
+    "Clip",
+    "LeakyRelu",
+    "Transpose",
+    "Reshape",
+    "Squeeze",
+    "Unsqueeze",
+    "MaxPool",
+}
+
+
+def with_readers(float32: Path, known: set[str]):
+    """For 8bit-mixed: a function adding to a list of nodes the nodes that read their outputs in the
+    float model (through activations and reshapes: ONNX does not fuse them as TFLite does), which
+    would otherwise quantize those outputs again."""
+    import onnx
+
+    graph = onnx.load(str(float32), load_external_data=False).graph
+    writer = {out: n.name for n in graph.node for out in n.output}
+    op_type = {n.name: n.op_type for n in graph.node}
+    readers: dict[str, list[str]] = {}
+    for node in graph.node:
+        for name in node.input:
+            if name in writer:
+                readers.setdefault(writer[name], []).append(node.name)
+
+    def expand(kept: list[str]) -> list[str]:
+        grown, queue = list(kept), list(kept)
+        while queue:
+            for reader in readers.get(queue.pop(), []):
+                if reader in grown:
+                    continue
+                if reader in known:
+                    grown.append(reader)
+                if op_type.get(reader) in PASS_THROUGH:
+                    queue.append(reader)
+        return grown
+
+    return expand

@@ -20,7 +20,8 @@ import numpy as np
 
 from conversions.converters.base import ConversionError, Events
 
-PRECISIONS = ("32bit", "16bit", "8bit")
+PRECISIONS = ("32bit", "16bit", "8bit", "8bit-mixed")
+INT8 = ("8bit", "8bit-mixed")  # int8 Q/DQ: per-layer analysis, layers kept in float
 FLOAT16_MAX = 65504.0
 # Kept in float32 in a 16bit model and unquantized in an 8bit one: fp16 overflows in exp/pow, underflows in log, and loses precision
 # when it accumulates many terms.
@@ -60,8 +61,11 @@ def batches(names: list[str], samples: list[list[np.ndarray]], batch: int) -> li
     ]
 
 
-def to_int8(source: Path, target: Path, names, samples, batch: int, events: Events) -> None:
-    """Write an int8 Q/DQ model of the float32 model at `source`, calibrated on `samples`."""
+def to_int8(
+    source: Path, target: Path, names, samples, batch: int, events: Events, keep_float=()
+) -> None:
+    """Write an int8 Q/DQ model of the float32 model at `source`, calibrated on `samples`; the nodes
+    named in `keep_float` stay float."""
     from onnxruntime.quantization import (
         CalibrationDataReader,
         QuantFormat,
@@ -94,7 +98,7 @@ def to_int8(source: Path, target: Path, names, samples, batch: int, events: Even
             per_channel=True,
             activation_type=QuantType.QInt8,
             weight_type=QuantType.QInt8,
-            nodes_to_exclude=sensitive,
+            nodes_to_exclude=sensitive + list(keep_float),
             extra_options={
                 "ActivationSymmetric": True,
                 "WeightSymmetric": True,
