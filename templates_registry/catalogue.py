@@ -21,6 +21,7 @@ from templates_registry.catalogue_options import (
     soc_version,
 )
 from templates_registry.catalogue_verify import verified_options
+from templates_registry.catalogue_quant import keep_float_layers
 
 
 def _template(
@@ -98,7 +99,7 @@ BUILTIN_TEMPLATES = [
         "arm",
         "tensorflow",
         "frozen_graph",
-        group_a("tflite") + verified_options(),
+        group_a("tflite") + [keep_float_layers()] + verified_options(),
     ),
     _template(
         "tensorflow-saved-model-to-tflite",
@@ -109,7 +110,7 @@ BUILTIN_TEMPLATES = [
         "arm",
         "tensorflow",
         "saved_model",
-        group_b("tflite") + verified_options(),
+        group_b("tflite") + [keep_float_layers()] + verified_options(),
     ),
     _template(
         "tensorflow-frozen-graph-to-tensorrt",
@@ -120,7 +121,7 @@ BUILTIN_TEMPLATES = [
         "gpu",
         "tensorflow",
         "frozen_graph",
-        group_a("tensorrt") + gpu_options() + verified_options(),
+        group_a("tensorrt") + [keep_float_layers()] + gpu_options() + verified_options(),
     ),
     _template(
         "tensorflow-saved-model-to-tensorrt",
@@ -131,7 +132,7 @@ BUILTIN_TEMPLATES = [
         "gpu",
         "tensorflow",
         "saved_model",
-        group_b("tensorrt") + gpu_options() + verified_options(),
+        group_b("tensorrt") + [keep_float_layers()] + gpu_options() + verified_options(),
     ),
     _template(
         "onnx-to-tensorrt",
@@ -150,7 +151,7 @@ BUILTIN_TEMPLATES = [
         "gpu",
         "onnx",
         "onnx",
-        precision_and_batch("tensorrt") + gpu_options(opset=False) + verified_options(),
+        precision_and_batch("tensorrt") + [keep_float_layers()] + gpu_options(opset=False) + verified_options(),
     ),
     _template(
         "tensorflow-frozen-graph-to-ascend",

@@ -107,27 +107,33 @@ def _output_tensor_names():
 
 def _quantization_precision(target):
     if target == "tflite":
-        choices = ["32bit", "16bit", "8bit", "8bit-dynamic"]
+        choices = ["32bit", "16bit", "8bit", "8bit-dynamic", "16x8", "8bit-mixed"]
         help_en = (
             "32bit converts without quantization and works with any model (default); 16bit stores "
             "float16 weights; 8bit is full-integer quantization calibrated on calibration_data/*.npy; "
-            "8bit-dynamic quantizes only the weights and needs no calibration."
+            "8bit-dynamic quantizes only the weights and needs no calibration; 16x8 calibrates int16 "
+            "activations with int8 weights; 8bit-mixed is 8bit that keeps the layers losing the most "
+            "in float until verification passes."
         )
         help_zh = (
             "32bit 为不量化的直接转换，适用于任何模型（默认）；16bit 以 float16 保存权重；"
-            "8bit 为全整型量化，需要 calibration_data/*.npy 校准数据；8bit-dynamic 只量化权重，无需校准。"
+            "8bit 为全整型量化，需要 calibration_data/*.npy 校准数据；8bit-dynamic 只量化权重，无需校准；"
+            "16x8 为 int16 激活、int8 权重的校准量化；8bit-mixed 在 8bit 基础上把损失最大的层保留为浮点，"
+            "直到精度校验通过。"
         )
     else:
-        choices = ["32bit", "16bit", "8bit"]
+        choices = ["32bit", "16bit", "8bit", "8bit-mixed"]
         help_en = (
             "Engine precision: 32bit builds an FP32 engine and works with any model (default); 16bit "
             "builds FP16 (exponentials, softmax and long reductions stay FP32); 8bit builds INT8 "
-            "calibrated on calibration_data/*.npy. Each is checked against the original before the "
-            "engine is built."
+            "calibrated on calibration_data/*.npy; 8bit-mixed is 8bit that keeps the layers losing "
+            "the most in float until verification passes. Each is checked against the original "
+            "before the engine is built."
         )
         help_zh = (
             "引擎精度：32bit 生成 FP32 引擎，适用于任何模型（默认）；16bit 生成 FP16 引擎（指数、softmax "
-            "和长归约保持 FP32）；8bit 生成 INT8 引擎，需要 calibration_data/*.npy 校准数据。"
+            "和长归约保持 FP32）；8bit 生成 INT8 引擎，需要 calibration_data/*.npy 校准数据；"
+            "8bit-mixed 在 8bit 基础上把损失最大的层保留为浮点，直到精度校验通过。"
             "构建引擎前会先与原模型比对精度。"
         )
     return _option(

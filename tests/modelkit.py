@@ -111,3 +111,29 @@ def tflite_outputs(path: Path, arrays: np.ndarray) -> np.ndarray:
         interpreter.invoke()
         results.append(interpreter.get_tensor(out["index"]))
     return np.concatenate(results)
+
+
+def outlier_cnn(seed=3, outlier=500.0):
+    """A small CNN with outlier channels: two of the 32 channels that layer `features` writes are
+    `outlier` times louder than the rest, and layer `mix` reads them with weights as much smaller.
+    Float, the network is ordinary; int8 gives one step to all 32 channels, so the quiet ones round
+    to nothing and full 8bit fails honestly, while `features` and `mix` kept in float pass."""
+    tf, keras = _keras()
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input(shape=(16, 16, 3), name="input")
+    x = keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="stem")(inputs)
+    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="features")(x)
+    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="mix")(x)
+    x = keras.layers.Conv2D(32, 3, strides=2, padding="same", activation="relu", name="down")(x)
+    x = keras.layers.Conv2D(48, 3, padding="same", activation="relu", name="deep")(x)
+    x = keras.layers.Conv2D(48, 1, activation="relu", name="expand")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    outputs = keras.layers.Dense(10, name="head")(x)
+    model = keras.Model(inputs, outputs)
+    kernel, bias = model.get_layer("features").get_weights()
+    kernel[..., :2] *= outlier
+    model.get_layer("features").set_weights([kernel, bias])
+    kernel, bias = model.get_layer("mix").get_weights()
+    kernel[:, :, :2, :] /= outlier
+    model.get_layer("mix").set_weights([kernel, bias])
+    return model

@@ -20,11 +20,11 @@ def _expected(spec) -> str:
     return f"[{', '.join(dims)}] ({spec.dtype})"
 
 
-def missing_message(inputs, alternative: str = DYNAMIC_HINT) -> str:
+def missing_message(inputs, alternative: str = DYNAMIC_HINT, precision: str = "8bit") -> str:
     wanted = "; ".join(f"{s.op}: {_expected(s)}" for s in inputs)
     per_input = " named after each input (<input name>.npy)" if len(inputs) > 1 else ""
     return (
-        "8bit quantization needs calibration data: add a folder named calibration_data next to model/ "
+        f"{precision} quantization needs calibration data: add a folder named calibration_data next to model/ "
         f"holding .npy files{per_input} (numpy.save) of pre-processed inputs shaped {wanted}. "
         f"A few dozen representative samples are enough. {alternative}"
     )
@@ -96,7 +96,12 @@ def load(paths: list[Path], inputs, limit: int = MAX_SAMPLES) -> list[list[np.nd
 
 
 def samples_for(
-    paths: list[Path], inputs, required: bool, events, alternative: str = DYNAMIC_HINT
+    paths: list[Path],
+    inputs,
+    required: bool,
+    events,
+    alternative: str = DYNAMIC_HINT,
+    precision: str = "8bit",
 ) -> list:
     """The calibration samples. When the precision needs none, unusable files only warn: verification
     then runs on random inputs instead. When it needs them, missing or unusable files are refused."""
@@ -108,5 +113,5 @@ def samples_for(
         events.log(f"{exc} Verifying on random inputs instead.", level="warning")
         return []
     if required and not samples:
-        raise ConversionError(missing_message(inputs, alternative))
+        raise ConversionError(missing_message(inputs, alternative, precision))
     return samples

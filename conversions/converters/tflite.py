@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conversions.converters import evaluation
+from conversions.converters import evaluation, quantlayers, tflite_quant
 from conversions.converters.base import ConversionError, Converter, Events, Job
 from conversions.converters.layout import check_layout
 from conversions.converters.samples import choose
@@ -26,7 +26,9 @@ from conversions.converters.verify import (
     summary,
 )
 
-PRECISIONS = ("32bit", "16bit", "8bit", "8bit-dynamic")
+PRECISIONS = ("32bit", "16bit", "8bit", "8bit-dynamic", "16x8", "8bit-mixed")
+INT8 = ("8bit", "8bit-mixed")  # int8 activations: per-layer analysis, layers kept in float
+CALIBRATED = INT8 + ("16x8",)
 
 
 class TFLiteConverter(Converter):
@@ -46,11 +48,17 @@ class TFLiteConverter(Converter):
             f"Start converting {layout.model.relative_to(layout.root)} to TFLite ({precision})"
         )
 
+        keep_patterns = quantlayers.parse_patterns(job.options.get("keep_float_layers"))
+        if keep_patterns and precision not in INT8:
+            raise ConversionError(
+                f"keep_float_layers works with quantization_precision 8bit or 8bit-mixed, not "
+                f"{precision}: clear it or choose one of those."
+            )
         model = load_tensorflow(layout, job, events)
         graph_def, inputs, outputs = model.graph_def, model.inputs, model.outputs
 
         tolerance = evaluation.tolerance(job.options)
-        chosen = choose(layout, inputs, precision == "8bit", events, job.seed)
+        chosen = choose(layout, inputs, precision in CALIBRATED, events, job.seed)
         samples, sets = chosen.calibration, chosen.verification
         batch_size = int(job.options.get("batch_size") or 1)
         # The original runs first: a model that computes NaN, or evaluation data that does not fit
@@ -78,11 +86,28 @@ class TFLiteConverter(Converter):
             output_arrays=[name.split(":")[0] if name.endswith(":0") else name for name in outputs],
             input_shapes={s.op: [1 if d is None else d for d in s.shape] for s in inputs},
         )
-        _set_precision(converter, tf, precision, samples, batch_size, events)
+        quantization, analysis_seconds = None, 0.0
         try:
-            tflite_path.write_bytes(converter.convert())
+            if precision in INT8:
+                events.log(f"Calibrate on {len(samples)} samples in batches of {batch_size}")
+                calibrated = tflite_quant.calibrate(converter, tf, samples, batch_size)
+
+                def judge(content: bytes) -> list[dict]:
+                    tflite_path.write_bytes(content)
+                    converted, _ = _run_tflite(tflite_path, sets)
+                    return compare_outputs(outputs, reference, converted, precision)
+
+                content, quantization, analysis_seconds = tflite_quant.int8_model(
+                    calibrated, sets, judge, keep_patterns, precision == "8bit-mixed", events
+                )
+            else:
+                _set_precision(converter, tf, precision, samples, batch_size, events)
+                content = converter.convert()
+        except ConversionError:
+            raise
         except Exception as exc:  # the converter raises many types; its message is what helps
             raise ConversionError(_explain_convert_error(exc, precision)) from None
+        tflite_path.write_bytes(content)
         conversion_seconds = time.monotonic() - started
         events.log(
             f"Model converted: {tflite_path.name} ({size_of(tflite_path)} bytes) in {conversion_seconds:.2f} s"
@@ -124,6 +149,14 @@ class TFLiteConverter(Converter):
             },
             "versions": _versions(tf),
         }
+        if quantization is not None:
+            report["quantization"] = quantization
+            report["timings"]["layer_analysis_s"] = round(analysis_seconds, 3)
+            events.log(
+                f"{len(quantization['kept_float'])} layer(s) kept in float: "
+                f"{quantization['float_op_share']:.1%} of the ops, "
+                f"{quantization['float_weight_share']:.1%} of the weights"
+            )
         if accuracy:
             report["accuracy"] = accuracy
         return report
@@ -135,17 +168,12 @@ def _set_precision(converter, tf, precision: str, samples, batch_size: int, even
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if precision == "16bit":
         converter.target_spec.supported_types = [tf.float16]
-    elif precision == "8bit":
+    elif precision == "16x8":  # int16 activations, int8 weights; float inputs and outputs
         events.log(f"Calibrate on {len(samples)} samples in batches of {batch_size}")
-
-        def representative():
-            for start in range(0, len(samples), batch_size):
-                yield from samples[start : start + batch_size]
-
-        converter.representative_dataset = representative
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
+        converter.representative_dataset = tflite_quant.representative(samples, batch_size)
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+        ]
 
 
 def refused_ops(message: str) -> list[str]:

@@ -55,6 +55,7 @@ def test_templates_carry_the_spec_option_keys():
         "output_tensor_names",
         "quantization_precision",
         "batch_size",
+        "keep_float_layers",
         "accuracy_tolerance",
     ]
     assert keys("tensorflow-saved-model-to-tflite") == [
@@ -62,6 +63,7 @@ def test_templates_carry_the_spec_option_keys():
         "tag",
         "quantization_precision",
         "batch_size",
+        "keep_float_layers",
         "accuracy_tolerance",
     ]
     assert keys("tensorflow-frozen-graph-to-ascend") == ["input_shape", "soc_version"]
@@ -183,11 +185,12 @@ GPU_OPTIONS = ["target_gpus", "engine_builder"]
 
 def test_the_tensorrt_templates_carry_the_gpu_options():
     verified = ["accuracy_tolerance"]
-    assert keys("tensorflow-frozen-graph-to-tensorrt")[4:] == GPU_OPTIONS + ["opset"] + verified
-    assert keys("tensorflow-saved-model-to-tensorrt")[4:] == GPU_OPTIONS + ["opset"] + verified
+    quant = ["keep_float_layers"]
+    assert keys("tensorflow-frozen-graph-to-tensorrt")[4:] == quant + GPU_OPTIONS + ["opset"] + verified
+    assert keys("tensorflow-saved-model-to-tensorrt")[4:] == quant + GPU_OPTIONS + ["opset"] + verified
     assert (
         keys("onnx-to-tensorrt")
-        == ["quantization_precision", "batch_size"] + GPU_OPTIONS + verified
+        == ["quantization_precision", "batch_size"] + quant + GPU_OPTIONS + verified
     )
     onnx = ConversionTemplate.objects.get(slug="onnx-to-tensorrt")
     assert (onnx.chip, onnx.framework, onnx.model_format, onnx.converter, onnx.queue) == (
@@ -245,7 +248,9 @@ def test_migration_0004_adds_onnx_to_tensorrt_and_refreshes_the_gpu_options_only
 
     assert list(ConversionTemplate.objects.values_list("slug", flat=True)) == SLUGS
     frozen.refresh_from_db()
-    assert [o["key"] for o in frozen.option_schema][4:7] == GPU_OPTIONS + ["opset"]
+    assert [o["key"] for o in frozen.option_schema][4:9] == ["keep_float_layers"] + GPU_OPTIONS + [
+        "opset"
+    ]
     assert frozen.enabled is False
     ascend.refresh_from_db()
     assert ascend.option_schema == [] and ascend.position == 1
@@ -262,7 +267,7 @@ def test_accuracy_tolerance_takes_points_and_refuses_other_text():
 def test_migration_0005_gives_every_verified_template_the_accuracy_tolerance():
     from django.apps import apps
 
-    migration = import_module("templates_registry.migrations.0005_accuracy_tolerance")
+    migration = import_module("templates_registry.migrations.0005_quantization_options")
     for slug in migration.VERIFIED_TEMPLATES:
         template = ConversionTemplate.objects.get(slug=slug)
         template.option_schema = template.option_schema[:-1]
@@ -271,3 +276,16 @@ def test_migration_0005_gives_every_verified_template_the_accuracy_tolerance():
     for slug in migration.VERIFIED_TEMPLATES:
         assert keys(slug)[-1] == "accuracy_tolerance", slug
     assert "accuracy_tolerance" not in keys("caffe-to-ascend")
+
+
+def test_tflite_templates_offer_mixed_precision_and_layers_kept_float():
+    schema = ConversionTemplate.objects.get(slug="tensorflow-saved-model-to-tflite").option_schema
+    good = {
+        "quantization_precision": "8bit-mixed",
+        "keep_float_layers": "*block_16_*, logits/MatMul",
+    }
+    options, errors = clean_options(schema, good)
+    assert errors == {} and options["keep_float_layers"] == "*block_16_*, logits/MatMul"
+    assert clean_options(schema, {"quantization_precision": "16x8"})[1] == {}
+    _, errors = clean_options(schema, {"keep_float_layers": "conv(1)"})
+    assert "keep_float_layers" in errors

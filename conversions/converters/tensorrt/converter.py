@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from conversions.converters import evaluation
+from conversions.converters import evaluation, quantlayers
 from conversions.converters.base import ConversionError, Converter, Events, Job
 from conversions.converters.layout import Layout, check_layout
 from conversions.converters.samples import choose
-from conversions.converters.tensorrt import builders, export, onnxsource, precision, probe
+from conversions.converters.tensorrt import builders, export, layers, onnxsource, precision, probe
 from conversions.converters.tfgraph import TensorSpec
 from conversions.converters.tfsource import load_tensorflow, run_graph
 from conversions.converters.verify import (
@@ -33,6 +33,7 @@ from conversions.converters.verify import (
     summary,
 )
 
+ANALYSIS_SAMPLES = 16  # samples for the per-layer error of an 8bit model
 NO_DATA_HINT = "Or choose 16bit, which needs no data."
 
 
@@ -54,6 +55,11 @@ class TensorRTConverter(Converter):
         if wanted not in precision.PRECISIONS:
             raise ConversionError(
                 f"Unknown quantization precision {wanted}: use one of {', '.join(precision.PRECISIONS)}."
+            )
+        if job.options.get("keep_float_layers") and wanted not in precision.INT8:
+            raise ConversionError(
+                f"keep_float_layers works with quantization_precision 8bit or 8bit-mixed, not "
+                f"{wanted}: clear it or choose one of those."
             )
         plan = builders.Plan(
             builder=builders.choose(job.options.get("engine_builder", builders.AUTO)),
@@ -81,6 +87,9 @@ class _Run:
         self.precision, self.plan, self.scratch = wanted, plan, scratch
         self.timings: dict[str, float] = {}
         self.model_dir = job.output_path / "model"
+        self.keep_patterns = quantlayers.parse_patterns(job.options.get("keep_float_layers"))
+        self.keep: list[str] = []
+        self.int8_batch = 1
 
     def convert(self) -> dict:
         source = self._read()
@@ -88,7 +97,7 @@ class _Run:
         chosen = choose(
             self.layout,
             source.inputs,
-            self.precision == "8bit",
+            self.precision in precision.INT8,
             self.events,
             self.job.seed,
             NO_DATA_HINT,
@@ -103,6 +112,11 @@ class _Run:
             original_scores = self._reference(source, float32, labelled.samples)[0]
             evaluation.check_scores(source.outputs[0], original_scores, labelled.labels)
         variant = self._apply_precision(float32, source, chosen.calibration)
+        quantization = None
+        if self.precision in precision.INT8:
+            variant, quantization = self._int8_layers(
+                float32, variant, source, chosen.calibration, chosen.verification, reference
+            )
         verification = self._verify(source, float32, variant, reference, chosen)
         accuracy = None
         if labelled:
@@ -118,6 +132,8 @@ class _Run:
         report = self._report(source, verification, onnx_path)
         if accuracy:
             report["accuracy"] = accuracy
+        if quantization is not None:
+            report["quantization"] = quantization
         if verification["verdict"] == "fail":
             self.events.log(
                 f"The {self.precision} ONNX model does not match the original: no engine is built.",
@@ -125,6 +141,35 @@ class _Run:
             )
             return report
         return self._build(variant, onnx_path, report)
+
+    def _int8_layers(self, float32, variant, source, samples, sets, reference):
+        """(the int8 variant to build, the report's `quantization` section): each quantized
+        activation's own loss; with 8bit-mixed, the variant with the fewest layers kept float that
+        verifies best (see quantlayers.search_mixed)."""
+        started = time.monotonic()
+        names = [s.name for s in source.inputs]
+        found = layers.layer_errors(variant, names, sets[:ANALYSIS_SAMPLES], self.scratch)
+        self.timings["layer_analysis_s"] = time.monotonic() - started
+        quantlayers.log_worst(found, self.events)
+        kept, rounds = self.keep, None
+        if self.precision == "8bit-mixed":
+            built = {tuple(kept): variant}
+
+            def attempt(kept):
+                path = built.get(tuple(kept)) or self.scratch / f"int8-mixed-{len(built)}.onnx"
+                if tuple(kept) not in built:
+                    precision.to_int8(
+                        float32, path, names, samples, self.int8_batch, self.events, kept
+                    )
+                    built[tuple(kept)] = path
+                converted = precision.run_onnx(path, source.inputs, sets)
+                return compare_outputs(source.outputs, reference, converted, self.precision)
+
+            order = [layer["name"] for layer in quantlayers.ranked(found)]
+            expand = layers.with_readers(float32, set(order))
+            kept, rounds = quantlayers.search_mixed(order, kept, attempt, self.events, expand)
+            variant = built[tuple(kept)]
+        return variant, quantlayers.report(found, kept, layers.float_shares(variant), rounds)
 
     def _verify(self, source, float32, variant, reference, chosen) -> dict:
         """Run the variant (16bit: its float16 emulation) in ONNX Runtime against the reference."""
@@ -262,7 +307,9 @@ class _Run:
                 )
             path = self.scratch / "int8.onnx"
             names = [s.name for s in source.inputs]
-            precision.to_int8(float32, path, names, samples, batch, self.events)
+            self.keep = quantlayers.resolve(self.keep_patterns, layers.node_names(float32))
+            self.int8_batch = batch
+            precision.to_int8(float32, path, names, samples, batch, self.events, self.keep)
         self.timings["precision_s"] = time.monotonic() - started
         return path
 

@@ -22,7 +22,8 @@ import numpy as np
 
 from conversions.converters.base import ConversionError, Events
 
-PRECISIONS = ("32bit", "16bit", "8bit")
+PRECISIONS = ("32bit", "16bit", "8bit", "8bit-mixed")
+INT8 = ("8bit", "8bit-mixed")  # int8 Q/DQ: per-layer analysis, layers kept in float
 FLOAT16_MAX = 65504.0
 # Kept in float32 in a 16bit model and unquantized in an 8bit one: fp16 overflows in exp/pow, underflows in log, and loses precision
 # when it accumulates many terms.
@@ -62,8 +63,11 @@ def batches(names: list[str], samples: list[list[np.ndarray]], batch: int) -> li
     ]
 
 
-def to_int8(source: Path, target: Path, names, samples, batch: int, events: Events) -> None:
-    """Write an int8 Q/DQ model of the float32 model at `source`, calibrated on `samples`."""
+def to_int8(
+    source: Path, target: Path, names, samples, batch: int, events: Events, keep_float=()
+) -> None:
+    """Write an int8 Q/DQ model of the float32 model at `source`, calibrated on `samples`; the nodes
+    named in `keep_float` stay float."""
     from onnxruntime.quantization import (
         CalibrationDataReader,
         QuantFormat,
@@ -87,7 +91,7 @@ def to_int8(source: Path, target: Path, names, samples, batch: int, events: Even
     from conversions.converters.tensorrt import qdq
 
     model = onnx.load(str(source))
-    keep_float = qdq.prepare(model, events)  # opset 13, named nodes, constants outside weights
+    constant_readers = qdq.prepare(model, events)  # opset 13, named nodes, constants outside weights
     prepared = target.with_name(f"{target.stem}-input.onnx")
     onnx.save(model, str(prepared))
     sensitive = [n.name for n in model.graph.node if n.op_type in FLOAT32_OPS and n.name]
@@ -100,7 +104,7 @@ def to_int8(source: Path, target: Path, names, samples, batch: int, events: Even
             per_channel=True,
             activation_type=QuantType.QInt8,
             weight_type=QuantType.QInt8,
-            nodes_to_exclude=sensitive + keep_float,
+            nodes_to_exclude=sensitive + constant_readers + list(keep_float),
             extra_options={
                 "ActivationSymmetric": True,
                 "WeightSymmetric": True,

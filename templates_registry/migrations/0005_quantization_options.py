@@ -10,7 +10,8 @@ VERIFIED_TEMPLATES = {
 
 
 def forward(apps, schema_editor):
-    """Give every verified template the accuracy_tolerance option (evaluation_data/)."""
+    """Give the TFLite and TensorRT templates accuracy_tolerance (evaluation_data/), 8bit-mixed and
+    keep_float_layers, and TFLite also 16x8."""
     from templates_registry.builtin import refresh_builtin_templates
 
     refresh_builtin_templates(
