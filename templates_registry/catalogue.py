@@ -20,8 +20,8 @@ from templates_registry.catalogue_options import (
     precision_and_batch,
     soc_version,
 )
-from templates_registry.catalogue_verify import verified_options
 from templates_registry.catalogue_quant import keep_float_layers
+from templates_registry.catalogue_verify import verified_options
 
 
 def _template(
@@ -151,7 +151,10 @@ BUILTIN_TEMPLATES = [
         "gpu",
         "onnx",
         "onnx",
-        precision_and_batch("tensorrt") + [keep_float_layers()] + gpu_options(opset=False) + verified_options(),
+        precision_and_batch("tensorrt")
+        + [keep_float_layers()]
+        + gpu_options(opset=False)
+        + verified_options(),
     ),
     _template(
         "tensorflow-frozen-graph-to-ascend",

@@ -35,10 +35,18 @@ def _describe(indices: list[int]) -> str:
 
 
 def choose(
-    layout, inputs, calibrates: bool, events, seed: int, alternative=calibration.DYNAMIC_HINT
+    layout,
+    inputs,
+    calibrates: bool,
+    events,
+    seed: int,
+    alternative=calibration.DYNAMIC_HINT,
+    precision: str = "8bit",
 ) -> Samples:
     """The calibration and verification samples for a conversion; logs which is which."""
-    samples = calibration.samples_for(layout.calibration, inputs, calibrates, events, alternative)
+    samples = calibration.samples_for(
+        layout.calibration, inputs, calibrates, events, alternative, precision
+    )
     if layout.verification:
         checks = calibration.load(layout.verification, inputs, limit=VERIFY_LIMIT)
         events.log(f"Verify on {len(checks)} samples of verification_data/")

@@ -58,7 +58,9 @@ class TFLiteConverter(Converter):
         graph_def, inputs, outputs = model.graph_def, model.inputs, model.outputs
 
         tolerance = evaluation.tolerance(job.options)
-        chosen = choose(layout, inputs, precision in CALIBRATED, events, job.seed)
+        chosen = choose(
+            layout, inputs, precision in CALIBRATED, events, job.seed, precision=precision
+        )
         samples, sets = chosen.calibration, chosen.verification
         batch_size = int(job.options.get("batch_size") or 1)
         # The original runs first: a model that computes NaN, or evaluation data that does not fit

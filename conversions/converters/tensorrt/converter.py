@@ -101,6 +101,7 @@ class _Run:
             self.events,
             self.job.seed,
             NO_DATA_HINT,
+            self.precision,
         )
         labelled = evaluation.load(self.layout.evaluation, source.inputs)
 

@@ -91,7 +91,9 @@ def to_int8(
     from conversions.converters.tensorrt import qdq
 
     model = onnx.load(str(source))
-    constant_readers = qdq.prepare(model, events)  # opset 13, named nodes, constants outside weights
+    constant_readers = qdq.prepare(
+        model, events
+    )  # opset 13, named nodes, constants outside weights
     prepared = target.with_name(f"{target.stem}-input.onnx")
     onnx.save(model, str(prepared))
     sensitive = [n.name for n in model.graph.node if n.op_type in FLOAT32_OPS and n.name]
