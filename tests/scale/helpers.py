@@ -65,8 +65,18 @@ def converting(task_id: int) -> int | None:
     task = ConversionTask.objects.get(pk=task_id)
     if task.status != S.RUNNING:
         return None
-    pids = converter_pids(task_id)
+    pids = [pid for pid in converter_pids(task_id) if armed(pid)]
     return pids[0] if pids else None
+
+
+def armed(pid: int) -> bool:
+    """Whether the child has confined itself: it arms its death signal first, then enters Landlock,
+    which sets no_new_privs. A child stopped before that would outlive its worker until it ran on
+    (and then exit at once, seeing its worker gone); the tests stop only armed children."""
+    try:
+        return "NoNewPrivs:\t1" in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
 
 
 def first_converting(tasks) -> tuple[ConversionTask, int]:
