@@ -43,7 +43,7 @@ class TaskQuery:
         if params.get("sort") in SORTS:
             query.sort = params["sort"]
         size = params.get("size", "")
-        if size.isdigit() and int(size) in PAGE_SIZES:
+        if size.isascii() and size.isdigit() and int(size) in PAGE_SIZES:
             query.size = int(size)
         return query
 
