@@ -21,13 +21,18 @@ class InspectionError(Exception):
     """The location cannot be inspected; the message says why."""
 
 
-def inspect_location(location: str, chip: str = "") -> dict:
-    """The inspection report of the model at `location` (see converters.inspection.inspect_folder)."""
+def inspect_location(location: str, chip: str = "", *, user) -> dict:
+    """The inspection report of the model at `location` as `user` names it (read access needed;
+    see converters.inspection.inspect_folder)."""
+    try:
+        source = locations.parse(location, user=user, need=locations.READ)
+    except locations.LocationError as exc:
+        raise InspectionError(str(exc)) from None
     workdir = Path(tempfile.mkdtemp(prefix="inspect-", dir=_work_dir()))
     try:
         (workdir / "input").mkdir()
         try:
-            locations.parse(location).stage_into(workdir / "input")
+            source.stage_into(workdir / "input")
         except locations.LocationError as exc:
             raise InspectionError(str(exc)) from None
         limits = Limits(

@@ -12,9 +12,16 @@ from templates_registry.models import ConversionTemplate
 
 
 class TaskQuerySet(models.QuerySet):
+    """The one permission vocabulary of the views: staff see and act on every task, everyone else
+    on their own. Cancel, retry, delete and the rest all ask `editable_by`."""
+
     def visible_to(self, user):
-        """Staff see every task; everyone else only their own."""
+        if not user.is_authenticated:
+            return self.none()
         return self if user.is_staff else self.filter(owner=user)
+
+    def editable_by(self, user):
+        return self.visible_to(user)
 
     def active(self):
         return self.filter(status__in=ConversionTask.ACTIVE)
@@ -82,6 +89,22 @@ class ConversionTask(models.Model):
         if not self.started:
             return None
         return (self.finished or timezone.now()) - self.started
+
+    def input_folder(self):
+        """The input folder, resolved for the task's owner through the access check (READ).
+
+        A task stores its folders as its owner wrote them (`models/x/` is in the owner's home), so
+        they resolve the same way whenever the task runs, and a revoked grant stops it plainly."""
+        from conversions import locations
+
+        return locations.parse(self.input_location, user=self.owner, need=locations.READ)
+
+    def output_folder(self, need: str = "write"):
+        """The output folder, resolved for the task's owner (WRITE to publish or delete, READ to
+        list and download)."""
+        from conversions import locations
+
+        return locations.parse(self.output_location, user=self.owner, need=need)
 
     def delete_refusal(self) -> str:
         """Why this task cannot be deleted now, or ''."""
@@ -228,6 +251,82 @@ class TaskLogLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} [{self.level.upper()}] {self.text}"
+
+
+class GrantQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The grants given to `user` directly or to one of their groups."""
+        return self.filter(Q(user=user) | Q(group__in=user.groups.all()))
+
+
+class FolderGrant(models.Model):
+    """Access for a user or a group to a folder outside their home (see conversions/access.py)."""
+
+    class Access(models.TextChoices):
+        READ = "read", _("Read")
+        READ_WRITE = "read_write", _("Read and write")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="folder_grants",
+    )
+    group = models.ForeignKey(
+        "auth.Group",
+        verbose_name=_("group"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="folder_grants",
+    )
+    location = models.CharField(
+        _("folder"),
+        max_length=1024,
+        help_text=_(
+            "A folder from the root of the data directory (/shared/models/), or "
+            "obs://bucket/prefix/ or s3://bucket/prefix/. Everything below it is covered."
+        ),
+    )
+    access = models.CharField(
+        _("access"), max_length=16, choices=Access.choices, default=Access.READ
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = GrantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["location", "pk"]
+        verbose_name = _("folder grant")
+        verbose_name_plural = _("folder grants")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, group__isnull=True)
+                | Q(user__isnull=True, group__isnull=False),
+                name="grant_to_user_or_group",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user or self.group}: {self.location} ({self.get_access_display()})"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from conversions.access import normalize_grant
+        from conversions.locations import LocationError
+
+        if (self.user_id is None) == (self.group_id is None):
+            raise ValidationError(
+                _("Give the grant to one user or to one group, not both and not neither.")
+            )
+        try:
+            self.location = normalize_grant(self.location)
+        except LocationError as exc:
+            raise ValidationError({"location": str(exc)}) from None
 
 
 class WorkerQuerySet(models.QuerySet):

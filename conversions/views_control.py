@@ -1,4 +1,4 @@
-"""Cancel and retry: POST-only, CSRF-protected, and only for the task's owner."""
+"""Cancel and retry: POST-only, CSRF-protected, for those who may edit the task (its owner, staff)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,9 +11,10 @@ from conversions.jobs import enqueue
 from conversions.models import ConversionTask
 
 
-def _own_task(request: HttpRequest, task_id: int) -> ConversionTask:
+def _editable_task(request: HttpRequest, task_id: int) -> ConversionTask:
     return get_object_or_404(
-        ConversionTask.objects.select_related("template").filter(owner=request.user), pk=task_id
+        ConversionTask.objects.editable_by(request.user).select_related("template", "owner"),
+        pk=task_id,
     )
 
 
@@ -21,7 +22,7 @@ def _own_task(request: HttpRequest, task_id: int) -> ConversionTask:
 @require_POST
 def cancel(request: HttpRequest, task_id: int) -> HttpResponse:
     """Cancel an initializing or running task; a running converter is killed by its worker."""
-    task = _own_task(request, task_id)
+    task = _editable_task(request, task_id)
     if task.mark_canceled():
         task.append_log([("warning", _("Canceled by %(user)s.") % {"user": request.user})])
         messages.success(request, _("Task %(name)s canceled.") % {"name": task.name})
@@ -38,7 +39,7 @@ def cancel(request: HttpRequest, task_id: int) -> HttpResponse:
 @require_POST
 def retry(request: HttpRequest, task_id: int) -> HttpResponse:
     """Run a failed or canceled task again with the same parameters, as a new attempt."""
-    task = _own_task(request, task_id)
+    task = _editable_task(request, task_id)
     if task.retry():
         task.append_log([("info", _("Retried by %(user)s.") % {"user": request.user})])
         enqueue(task)

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from conversions import access
 from conversions.forms import OptionsForm, TaskForm, create_task, suggested_name
 from conversions.inspection import InspectionError, inspect_location
 from conversions.models import ConversionTask
@@ -69,8 +70,8 @@ def _similar(request: HttpRequest) -> dict:
     return {
         "description": task.description,
         "template": task.template.slug,
-        "input_location": task.input_location,
-        "output_location": task.output_location,
+        "input_location": access.as_named_by(task.input_location, task.owner, request.user),
+        "output_location": access.as_named_by(task.output_location, task.owner, request.user),
         "options": task.options,
     }
 
@@ -87,7 +88,7 @@ def inspect(request: HttpRequest) -> HttpResponse:
         error = _("Enter the input folder first.")
     else:
         try:
-            report = inspect_location(location, chosen.chip if chosen else "")
+            report = inspect_location(location, chosen.chip if chosen else "", user=request.user)
         except InspectionError as exc:
             error = str(exc)
     context = {"report": report, "inspect_error": error, "location": location, "chosen": chosen}
