@@ -36,3 +36,4 @@ class FolderGrantAdmin(admin.ModelAdmin):
     list_display = ("location", "user", "group", "access", "note", "created")
     list_filter = ("access",)
     search_fields = ("location", "user__username", "group__name", "note")
+    readonly_fields = ("created",)

@@ -20,7 +20,7 @@ def log_in(page):
 
 
 def test_a_user_creates_a_task_and_watches_it_succeed_without_reloading(
-    page, user, cnn_folder, dirs, worker
+    page, user, cnn_folder, alice_home, worker
 ):
     page.goto("/")
     screenshot(page, "login")
@@ -75,7 +75,7 @@ def test_a_user_creates_a_task_and_watches_it_succeed_without_reloading(
     response = page.request.get(link.get_attribute("href"))
     assert response.ok
     assert response.headers["content-disposition"] == 'attachment; filename="convert-web1.tflite"'
-    published = dirs / "out/web1/model/convert-web1.tflite"
+    published = alice_home / "out/web1/model/convert-web1.tflite"
     assert response.body() == published.read_bytes()
     assert ConversionTask.objects.get(name="convert-web1").status == S.SUCCEEDED
 
