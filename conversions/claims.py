@@ -34,7 +34,7 @@ def rivals(task: ConversionTask, identity: str) -> list[ConversionTask]:
     others = ConversionTask.objects.publishing().exclude(pk=task.pk).select_related("owner")
     for other in others.order_by("pk"):
         try:  # each task's folder as its owner names it: `out/` of two users are two folders
-            if other.output_folder(locations.READ).identity == identity:
+            if locations.locate(other.output_location, user=other.owner).identity == identity:
                 found.append(other)
         except locations.LocationError:
             continue

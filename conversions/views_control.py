@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from conversions import locations
 from conversions.jobs import enqueue
 from conversions.models import ConversionTask
 
@@ -40,6 +41,12 @@ def cancel(request: HttpRequest, task_id: int) -> HttpResponse:
 def retry(request: HttpRequest, task_id: int) -> HttpResponse:
     """Run a failed or canceled task again with the same parameters, as a new attempt."""
     task = _editable_task(request, task_id)
+    try:  # the owner's access now, not at creation: a revoked grant is said here, not by the worker
+        task.input_folder()
+        task.output_folder(locations.WRITE)
+    except locations.LocationError as exc:
+        messages.error(request, str(exc))
+        return redirect("conversions:detail", task.pk)
     if task.retry():
         task.append_log([("info", _("Retried by %(user)s.") % {"user": request.user})])
         enqueue(task)

@@ -26,7 +26,9 @@ def attempts(task: ConversionTask) -> int:
     return task.log_lines.filter(text__startswith=f"Task {task.name}: template").count()
 
 
-def test_two_workers_drain_20_tasks_each_converted_exactly_once(workers, user, cnn_folder, alice_home):
+def test_two_workers_drain_20_tasks_each_converted_exactly_once(
+    workers, user, cnn_folder, alice_home
+):
     first, second = workers.start(), workers.start()
     tasks = make_tasks(user, cnn_folder, 20)
     started = time.monotonic()
@@ -76,7 +78,8 @@ def test_kill_9_of_a_worker_mid_conversion_fails_that_task_as_lost_and_loses_no_
     assert task.status == S.FAILED
     assert task.error_message.startswith("Worker lost, last seen at ")
     assert workers.name(victim) in task.error_message
-    assert not (alice_home / task.output_location / "report.json").exists()  # nothing half-published
+    # nothing half-published
+    assert not (alice_home / task.output_location / "report.json").exists()
     # The converter dies with its worker (its death signal; the kernel delivers it once the
     # worker's process is gone, which a loaded machine may take a moment to finish).
     wait_for(lambda: converter_pids(task.pk) == [], timeout=30, what="the converter to die")

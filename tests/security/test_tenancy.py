@@ -411,3 +411,15 @@ def test_move_to_home_moves_old_folders_and_keeps_tasks_working(user, other_user
     with pytest.raises(CommandError, match="exists already"):
         (dirs / "models").mkdir()
         call_command("move_to_home", "alice", "models", stdout=io.StringIO())
+
+
+def test_retry_says_at_once_when_the_owner_lost_access(client, user, other_user, alice_home):
+    """bob's failed task read alice's folder through a grant that is gone: retry refuses plainly."""
+    (alice_home / "models/cnn/model").mkdir(parents=True)
+    task = make_task(
+        other_user, name="granted", status=S.FAILED, input_location="/users/alice/models/cnn/"
+    )
+    client = as_user(client, other_user)
+    response = client.post(reverse("conversions:retry", args=[task.pk]), follow=True)
+    assert f"{NO_ACCESS} /users/alice/models/cnn/" in response.content.decode()
+    assert ConversionTask.objects.get(pk=task.pk).status == S.FAILED
