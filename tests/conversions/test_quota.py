@@ -1,4 +1,6 @@
-"""Fair use: at most MAX_ACTIVE_TASKS_PER_USER initializing or running tasks per user."""
+"""Fair use: at most MAX_ACTIVE_TASKS_PER_USER active tasks per user; WORKER_NICE."""
+
+import io
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -100,3 +102,13 @@ def test_the_convert_command_refuses_plainly(user, model_folder, limit):
         "them ends, or cancel one, then try again."
     )
     assert ConversionTask.objects.filter(owner=user).count() == 4
+
+
+def test_worker_nice_lowers_the_workers_priority(settings, monkeypatch):
+    settings.WORKER_NICE = 7
+    niced = []
+    monkeypatch.setattr("os.nice", niced.append)
+    monkeypatch.setattr("conversions.supervisor.Supervisor.run", lambda self: 0)
+    with pytest.raises(SystemExit):
+        call_command("worker", stdout=io.StringIO())
+    assert niced == [7]
