@@ -2,7 +2,8 @@
 
 Per precision: ONNX export time (tf2onnx), precision time (fp16 rewrite / int8 calibration on the
 calibration samples not held out for verification), the ONNX Runtime check, the TensorRT-RTX build
-and the engine size; then the build time and engine size against the number of target compute capabilities.
+and the engine size; then the build time and engine size against the number of target compute
+capabilities.
 
     .venv/bin/python benchmarks/tensorrt.py
 """
