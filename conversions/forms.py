@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from conversions import locations
 from conversions.jobs import enqueue
 from conversions.models import ConversionTask
+from conversions.quota import active_task_refusal
 from templates_registry.models import ConversionTemplate
 from templates_registry.options import split_choices
 
@@ -94,6 +95,9 @@ class TaskForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        refusal = active_task_refusal(self.owner)
+        if refusal:
+            self.add_error(None, refusal)
         source, target = self.resolved.get("input_location"), self.resolved.get("output_location")
         if source and target and "input_location" in data and "output_location" in data:
             try:

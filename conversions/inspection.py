@@ -1,7 +1,9 @@
-"""Inspect the model in a location, for the create form and `manage.py inspect_model`.
+"""Inspect the model in a location, for the create form (on a worker) and `manage.py inspect_model`.
 
-The model is staged into a private folder and read by the converter child (the web process never
-imports TensorFlow), under the same limits as a conversion but a shorter wall clock.
+The model is staged into a private folder and read by the converter child, under the same limits
+and sandbox as a conversion but a shorter wall clock. The web process never calls
+`inspect_location`: it checks the location with `resolve` and queues an Inspection row
+(conversions/inspections.py) that conversions.jobs.run_inspection hands to this module.
 """
 
 import shutil
@@ -21,13 +23,22 @@ class InspectionError(Exception):
     """The location cannot be inspected; the message says why."""
 
 
-def inspect_location(location: str, chip: str = "", *, user) -> dict:
-    """The inspection report of the model at `location` as `user` names it (read access needed;
-    see converters.inspection.inspect_folder)."""
+def resolve(location: str, user=None):
+    """The location `user` asked to inspect (read access needed), or InspectionError saying why it
+    cannot be read.
+
+    Cheap (no staging): the web process calls it before queueing, the worker again before staging.
+    """
     try:
-        source = locations.parse(location, user=user, need=locations.READ)
+        return locations.parse(location, user=user, need=locations.READ)
     except locations.LocationError as exc:
         raise InspectionError(str(exc)) from None
+
+
+def inspect_location(location: str, chip: str = "", user=None) -> dict:
+    """The inspection report of the model at `location` as `user` names it (see
+    converters.inspection.inspect_folder)."""
+    source = resolve(location, user)
     workdir = Path(tempfile.mkdtemp(prefix="inspect-", dir=_work_dir()))
     try:
         (workdir / "input").mkdir()

@@ -338,6 +338,8 @@ class Worker(models.Model):
         return dict(sorted(found.items()))
 
 
-from conversions.grants import FolderGrant  # noqa: E402 (a model of this app, in its own module)
+# Registered with this app here; each model lives in its own module (models.py stays small).
+from conversions.grants import FolderGrant  # noqa: E402
+from conversions.inspections import Inspection  # noqa: E402
 
-__all__ = ["ConversionTask", "FolderGrant", "TaskLogLine", "Worker"]
+__all__ = ["ConversionTask", "FolderGrant", "Inspection", "TaskLogLine", "Worker"]

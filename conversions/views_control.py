@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from conversions import locations
 from conversions.jobs import enqueue
 from conversions.models import ConversionTask
+from conversions.quota import active_task_refusal
 
 
 def _editable_task(request: HttpRequest, task_id: int) -> ConversionTask:
@@ -47,7 +48,10 @@ def retry(request: HttpRequest, task_id: int) -> HttpResponse:
     except locations.LocationError as exc:
         messages.error(request, str(exc))
         return redirect("conversions:detail", task.pk)
-    if task.retry():
+    refusal = active_task_refusal(task.owner) if task.status in task.RETRYABLE else ""
+    if refusal:
+        messages.error(request, refusal)
+    elif task.retry():
         task.append_log([("info", _("Retried by %(user)s.") % {"user": request.user})])
         enqueue(task)
         messages.success(request, _("Task %(name)s queued again.") % {"name": task.name})

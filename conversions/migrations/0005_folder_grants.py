@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('conversions', '0003_workers_registry'),
+        ('conversions', '0004_inspection'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
