@@ -65,9 +65,9 @@ def _per_axis(param, name: str, count: int, default: int | None) -> list[int]:
     """kernel_size / stride / pad / dilation of a convolution: one value, one per spatial axis, or
     the _h/_w pair of a 2-D one."""
     pair = {"kernel_size": "kernel", "stride": "stride", "pad": "pad"}.get(name)
-    if pair and param.HasField(f"{pair}_h"):
-        if count != 2:
-            raise ShapeError(f"{pair}_h and {pair}_w are for 2-D convolutions only")
+    if pair and (param.HasField(f"{pair}_h") or param.HasField(f"{pair}_w")):
+        if count != 2 or not (param.HasField(f"{pair}_h") and param.HasField(f"{pair}_w")):
+            raise ShapeError(f"{pair}_h and {pair}_w go together, in 2-D convolutions only")
         return [getattr(param, f"{pair}_h"), getattr(param, f"{pair}_w")]
     values = list(getattr(param, name))
     if not values:
