@@ -1,11 +1,12 @@
 """Caffe preflight on real Caffe models written with the console's own schema."""
 
 import pytest
+from google.protobuf import text_format
 
 from conversions.converters.ascend.caffe import CaffeError, check_caffe
 from conversions.converters.ascend.caffe_schema import message, parse_caffemodel, parse_prototxt
 from conversions.converters.base import ConversionError
-from tests.ascendkit import CaffeNet, lenet, resnet_block
+from tests.ascendkit import CaffeNet, lenet, resnet_block, ssd_head
 
 
 def problems_of(prototxt, caffemodel) -> list[str]:
@@ -320,3 +321,62 @@ def test_a_top_that_does_not_carry_the_layer_name_is_a_warning(tmp_path):
     net.input("data", [1, 3, 4, 4])
     net.layer("relu", "ReLU", ["data"], top=["activated"])
     assert "writes blob 'activated'" in check_caffe(*net.write(tmp_path)).warnings[0]
+
+
+def test_an_ssd_detection_output_gets_what_to_change_for_atc(tmp_path):
+    found = problems_of(*ssd_head().write(tmp_path))
+    assert found == [
+        "Layer 'detection_out' is a DetectionOutput layer, which ATC takes only as Ascend's "
+        "SSDDetectionOutput: set the option ssd_detection_output to rewrite (the console rewrites "
+        "the .prototxt for ATC), or change the layer yourself as Ascend's \"Modifying SSD "
+        'Prototxt" guide says: type "SSDDetectionOutput", the three bottoms in the order box '
+        "deltas, scores, prior boxes, two tops (the box count, then the detections), and "
+        "detection_output_param becomes ssddetectionoutput_param: nms_param.nms_threshold -> "
+        "iou_threshold, nms_param.top_k -> top_k, nms_param.eta -> eta, and num_classes, "
+        "share_location, background_label_id, code_type, variance_encoded_in_target, keep_top_k, "
+        "confidence_threshold by name."
+    ]
+
+
+def test_an_ssd_detection_output_is_rewritten_for_atc_on_request(tmp_path):
+    prototxt, caffemodel = ssd_head().write(tmp_path)
+    net = check_caffe(prototxt, caffemodel, ssd="rewrite")
+    assert net.weighted_layers == 4  # conv1, conv1_norm and the two heads
+    assert net.outputs == ["detection_out_boxnum", "detection_out"]
+    layer = net.rewritten.layer[-1]
+    assert layer.type == "SSDDetectionOutput" and not layer.HasField("detection_output_param")
+    assert list(layer.bottom) == ["mbox_loc_flat", "mbox_conf_flat", "mbox_priorbox"]
+    assert list(layer.top) == ["detection_out_boxnum", "detection_out"]
+    written = text_format.MessageToString(layer.ssddetectionoutput_param, as_one_line=True)
+    assert written == (
+        "num_classes: 2 share_location: true background_label_id: 0 iou_threshold: 0.45 "
+        "top_k: 100 eta: 1.0 variance_encoded_in_target: false code_type: 2 keep_top_k: 50 "
+        "confidence_threshold: 0.01"
+    )
+    assert net.changes == [
+        "Layer 'detection_out' rewritten from DetectionOutput to SSDDetectionOutput for ATC: tops "
+        "detection_out_boxnum (box count) and detection_out (detections, shape [N, keep_top_k "
+        "rounded up to 128, 8]); iou_threshold 0.45, code_type 2, num_classes 2"
+    ]
+
+
+def test_caffe_defaults_are_written_out_and_atc_defaults_named(tmp_path):
+    prototxt, caffemodel = ssd_head("num_classes: 21").write(tmp_path)
+    net = check_caffe(prototxt, caffemodel, ssd="rewrite")
+    param = net.rewritten.layer[-1].ssddetectionoutput_param
+    # Caffe's defaults (CORNER, NMS 0.3) differ from ATC's (2, 0.45): they are written out
+    assert (param.code_type, round(param.iou_threshold, 6), param.HasField("top_k")) == (
+        1,
+        0.3,
+        False,
+    )
+    assert net.changes[0].endswith(
+        "unset in the .prototxt, so ATC's defaults apply: top_k 400, keep_top_k 200, "
+        "confidence_threshold 0.01"
+    )
+
+
+def test_an_ssd_detection_output_can_be_kept_for_a_custom_operator(tmp_path):
+    net = check_caffe(*ssd_head().write(tmp_path), ssd="keep")
+    assert net.rewritten is None
+    assert "passed to ATC unchanged (ssd_detection_output=keep)" in net.warnings[0]
