@@ -1,13 +1,14 @@
 from django.urls import path
 
-from conversions import views, views_control, views_create, views_workers
+from conversions import views, views_control, views_create, views_inspect, views_workers
 
 app_name = "conversions"
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("tasks/new/", views_create.create, name="create"),
-    path("tasks/inspect/", views_create.inspect, name="inspect"),
+    path("tasks/inspect/", views_inspect.inspect, name="inspect"),
+    path("tasks/inspect/<int:inspection_id>/", views_inspect.inspection, name="inspection"),
     path("tasks/delete/", views.batch_delete, name="batch_delete"),
     path("tasks/browse/", views.browse, name="browse"),
     path("tasks/<int:task_id>/", views.detail, name="detail"),
