@@ -380,3 +380,19 @@ def test_an_ssd_detection_output_can_be_kept_for_a_custom_operator(tmp_path):
     net = check_caffe(*ssd_head().write(tmp_path), ssd="keep")
     assert net.rewritten is None
     assert "passed to ATC unchanged (ssd_detection_output=keep)" in net.warnings[0]
+
+
+def test_a_rewrite_that_would_lose_unknown_fields_is_refused(tmp_path):
+    prototxt, caffemodel = ssd_head().write(tmp_path)
+    prototxt.write_text(
+        prototxt.read_text().replace(
+            'name: "conv1"\n', 'name: "conv1"\n  roi_pooling_param { pooled_h: 7 }\n', 1
+        )
+    )
+    with pytest.raises(ConversionError) as info:
+        check_caffe(prototxt, caffemodel, ssd="rewrite")
+    assert str(info.value).startswith(
+        "ssd_detection_output=rewrite cannot rewrite this .prototxt without losing what the "
+        "standard schema does not know (net.prototxt uses fields outside the standard Caffe schema "
+        "(first: 'roi_pooling_param')"
+    )

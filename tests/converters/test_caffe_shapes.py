@@ -3,7 +3,9 @@ from Caffe's formulas."""
 
 import pytest
 
+from conversions.converters.ascend.caffe_schema import message
 from conversions.converters.ascend.caffe_shapes import infer_shapes
+from conversions.converters.ascend.caffe_weights import expected_blobs, fits
 from tests.ascendkit import CaffeNet
 
 
@@ -115,3 +117,38 @@ def test_shapes_caffe_refuses_are_problems_named_by_layer():
         "the layer's parameters in the .prototxt.",
     ]
     assert found["after"] == [None]
+
+
+def test_the_blobs_each_weighted_layer_needs():
+    net = CaffeNet("t")
+    net.input("x", [1, 6, 5, 5])
+    net.input("s", [6])
+    net.layer(
+        "dc", "Deconvolution", ["x"], convolution_param="num_output: 4 kernel_size: 2 group: 2"
+    )
+    net.layer("gc", "Convolution", ["x"], convolution_param="num_output: 4 kernel_size: 3 group: 2")
+    net.layer("ip", "InnerProduct", ["x"], inner_product_param="num_output: 3 transpose: true")
+    net.layer("pr", "PReLU", ["x"])
+    net.layer("prs", "PReLU", ["x"], prelu_param="channel_shared: true")
+    net.layer("sc2", "Scale", ["x", "s"], scale_param="axis: 1 bias_term: true")
+    net.layer("sc", "Scale", ["x"], scale_param="num_axes: 2")
+    net.layer("bias", "Bias", ["x"])
+    net.layer("emb", "Embed", ["x"], embed_param="num_output: 8 input_dim: 100 bias_term: false")
+    net.layer("relu", "ReLU", ["x"])
+    found, _ = infer_shapes(net.net, {"x": [1, 6, 5, 5], "s": [6]})
+    assert {e.layer.name: expected_blobs(e.layer, e.inputs) for e in found[2:]} == {
+        "dc": [[6, 2, 2, 2], [4]],
+        "gc": [[4, 3, 3, 3], [4]],
+        "ip": [[150, 3], [3]],
+        "pr": [[6]],
+        "prs": [[]],
+        "sc2": [[6]],
+        "sc": [[6, 5]],
+        "bias": [[6]],
+        "emb": [[100, 8]],
+        "relu": [],
+    }
+    scalar, one = message("BlobProto"), message("BlobProto")
+    one.shape.dim.append(1)
+    scalar.shape.SetInParent()
+    assert fits([], scalar) and fits([], one) and not fits([6], one)
