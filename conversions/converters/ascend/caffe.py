@@ -1,9 +1,13 @@
 """Preflight of a Caffe model for ATC: the .prototxt and .caffemodel read with our own schema.
 
-Everything ATC would refuse late (or a Caffe runtime would do that we do not want) is refused here
-with one message that lists every problem: layers that import code or write files, a network with no
-input or an input ATC cannot take, layers whose names or types differ between the two files, weights
-that are missing or cut short.
+ATC takes the structure and the types from the .prototxt and looks the weights up by layer name in
+the .caffemodel; the preflight judges the pair the same way. Everything ATC would refuse late (or a
+Caffe runtime would do that we do not want) is refused here with one message that lists every
+problem: layers that import code or write files, a network with no input or an input ATC cannot
+take, shapes Caffe refuses, weights that are missing, cut short, or of the wrong count or shape
+(caffe_shapes infers the shapes, caffe_weights says what each layer needs), SSD's DetectionOutput
+unless rewritten (caffe_ssd). Differences ATC ignores (training layers left in the weights file,
+another net name, a type that differs where the weights fit) are said in one warning.
 """
 
 from dataclasses import dataclass, field
