@@ -324,7 +324,12 @@ def test_staff_reach_every_folder_and_every_task(client, staff_user, alice_files
 # Object storage
 
 
-def test_buckets_are_reachable_only_through_a_grant(client, other_user, staff_user, buckets):  # noqa: F811
+def test_buckets_are_reachable_only_through_a_grant(
+    client,
+    other_user,
+    staff_user,
+    buckets,  # noqa: F811
+):
     buckets.client.put_object(Bucket="models-in", Key="cnn/model/cnn.pb", Body=b"pb")
     client = as_user(client, other_user)
     html = post_task(client, folder="obs://models-in/cnn/", output_location="out/x/")
@@ -356,7 +361,11 @@ def test_output_and_input_folders_may_not_overlap(client_alice, cnn_folder, outp
     assert not ConversionTask.objects.exists()
 
 
-def test_object_folders_may_not_overlap_whatever_the_scheme(client, staff_user, buckets):  # noqa: F811
+def test_object_folders_may_not_overlap_whatever_the_scheme(
+    client,
+    staff_user,
+    buckets,  # noqa: F811
+):
     buckets.client.put_object(Bucket="models-in", Key="cnn/model/cnn.pb", Body=b"pb")
     client = as_user(client, staff_user)
     html = post_task(client, folder="obs://models-in/cnn/", output_location="s3://models-in/cnn/o/")
