@@ -2,9 +2,9 @@
 
 import os
 import re
-from html.parser import HTMLParser
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
