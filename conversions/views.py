@@ -44,7 +44,8 @@ def index(request: HttpRequest) -> HttpResponse:
     # The list shows none of the JSON columns: decoding them (the template's option schema most of
     # all) was most of the page's time.
     tasks = _tasks(request).defer(*LIST_DEFERRED)
-    page = Paginator(query.apply(tasks), query.size).get_page(request.GET.get("page"))
+    number = positive_int(request.GET.get("page"), 1)  # past the end: get_page gives the last
+    page = Paginator(query.apply(tasks), query.size).get_page(number)
     context = {
         "page": page,
         "query": query,

@@ -4,8 +4,9 @@ import pytest
 from playwright.sync_api import expect
 
 from conversions.models import ConversionTask
+from templates_registry.models import ConversionTemplate
 from tests.browser.conftest import screenshot
-from tests.conversions.factories import make_task
+from tests.conversions.factories import TFLITE, make_task
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 S = ConversionTask.Status
@@ -139,7 +140,7 @@ def test_switching_to_chinese_translates_the_labels(page, user):
 
 
 def test_the_folder_browser_and_the_admin_work_under_the_content_security_policy(
-    page, staff_user, dirs
+    page, staff_user, dirs, builtin_templates
 ):
     (dirs / "models" / "it's").mkdir(parents=True)
     staff_user.is_superuser = True
@@ -160,4 +161,9 @@ def test_the_folder_browser_and_the_admin_work_under_the_content_security_policy
     expect(page.locator("#id_username")).to_have_value("carol")
     page.goto("/admin/axes/accessattempt/")
     expect(page.locator("h1")).to_be_visible()
-    screenshot(page, "admin-user")
+    template = ConversionTemplate.objects.get(slug=TFLITE)
+    page.goto(f"/admin/templates_registry/conversiontemplate/{template.pk}/change/")
+    schema = page.locator("#id_option_schema")
+    expect(schema).to_be_visible()
+    assert "monospace" in schema.evaluate("(area) => getComputedStyle(area).fontFamily")
+    screenshot(page, "admin-template")
