@@ -1,8 +1,9 @@
 """TensorRT engines for MobileNetV2 (alpha 0.35, 96x96, random weights, logits), built on this CPU.
 
-Per precision: ONNX export time (tf2onnx), precision time (fp16 rewrite / int8 calibration on 32
-samples), the ONNX Runtime check, the TensorRT-RTX build and the engine size; then the build time and
-engine size against the number of target compute capabilities.
+Per precision: ONNX export time (tf2onnx), precision time (fp16 rewrite / int8 calibration on the
+calibration samples not held out for verification), the ONNX Runtime check, the TensorRT-RTX build
+and the engine size; then the build time and engine size against the number of target compute
+capabilities.
 
     .venv/bin/python benchmarks/tensorrt.py
 """
@@ -50,6 +51,11 @@ def build_anyway(out: Path, report: dict, timings: dict) -> None:
     report["output_size_bytes"] = engine.stat().st_size
 
 
+def figure(value, spec: str) -> str:
+    """A report figure for the table; the strict report writes NaN and Inf as null."""
+    return "n/a" if value is None else format(value, spec)
+
+
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-trt-"))
     try:
@@ -57,7 +63,7 @@ def main() -> None:
         names = prepare(root)
         pb_size = (root / "model/mobilenet_v2.pb").stat().st_size
         print(f"MobileNetV2 alpha 0.35, 96x96: frozen graph {pb_size / 1e6:.2f} MB, TensorRT-RTX, ")
-        print("target GPUs SM80,SM86,SM89,SM120, calibration and verification on 32 samples\n")
+        print(f"target GPUs SM80,SM86,SM89,SM120, {SAMPLES} calibration samples\n")
         header = (
             f"{'precision':<10}{'export s':>10}{'precision s':>13}{'ORT check s':>13}"
             f"{'build s':>10}{'ONNX MB':>10}{'engine MB':>11}{'max abs err':>13}{'cosine':>10}"
@@ -65,9 +71,11 @@ def main() -> None:
         )
         print(header)
         print("-" * len(header))
+        sources = set()
         for precision in ("32bit", "16bit", "8bit"):
             report = convert(root, work / precision, names, quantization_precision=precision)
             t, row = report["timings"], report["verification"]["outputs"][0]
+            sources.add(f"{precision}: {report['verification'].get('source') or '?'}")
             verdict = report["verification"]["verdict"]
             if "engine_build_s" not in t:  # the task stops before the build; measure it anyway
                 build_anyway(work / precision, report, t)
@@ -76,11 +84,14 @@ def main() -> None:
                 f"{precision:<10}{t['export_s']:>10.2f}{t.get('precision_s', 0):>13.2f}"
                 f"{t['onnx_check_s']:>13.2f}{t['engine_build_s']:>10.2f}"
                 f"{report['onnx_size_bytes'] / 1e6:>10.2f}{report['output_size_bytes'] / 1e6:>11.2f}"
-                f"{row['max_abs_error']:>13.2e}{row['cosine_similarity']:>10.5f}{verdict:>9}"
+                f"{figure(row['max_abs_error'], '.2e'):>13}"
+                f"{figure(row['cosine_similarity'], '.5f'):>10}"
+                f"{verdict:>9}"
             )
         print(
             "* the task fails verification and builds no engine; the benchmark builds it to measure"
         )
+        print(f"verification: {', '.join(sorted(sources))}")
         print(f"\n{'16bit, target GPUs':<34}{'build s':>10}{'engine MB':>11}")
         for targets in ("SM86", "SM80,SM86,SM89,SM120", "SM75,SM80,SM86,SM89,SM120,SM121"):
             report = convert(

@@ -224,6 +224,17 @@ REAPER_INTERVAL = envint("REAPER_INTERVAL", 10)
 # fails with "worker stopped".
 WORKER_STOP_GRACE = envint("WORKER_STOP_GRACE", 60)
 
+# "Inspect model" on the create form runs on a worker of this queue; an inspection not done within
+# INSPECT_TIMEOUT seconds of being asked for (waiting for a worker included) is given up with a message.
+INSPECT_QUEUE = os.getenv("INSPECT_QUEUE", "cpu")
+INSPECT_TIMEOUT = envint("INSPECT_TIMEOUT", 300)
+# Initializing or running tasks one user may have at once (staff too); creating or retrying one
+# more is refused. 0: no limit.
+MAX_ACTIVE_TASKS_PER_USER = envint("MAX_ACTIVE_TASKS_PER_USER", 4)
+# `manage.py worker` lowers its CPU priority (and its converters') by this much (0-19), so a web
+# process on the same host stays responsive while models convert.
+WORKER_NICE = envint("WORKER_NICE", 0)
+
 # The queues this worker serves, comma-separated (`cpu`, `gpu`); each template names its queue.
 WORKER_QUEUES = [q.strip() for q in os.getenv("WORKER_QUEUE", "cpu").split(",") if q.strip()]
 WORKER_QUEUE = WORKER_QUEUES[0]

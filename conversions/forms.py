@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from conversions import locations
 from conversions.jobs import enqueue
 from conversions.models import ConversionTask
+from conversions.quota import active_task_refusal
 from templates_registry.models import ConversionTemplate
 from templates_registry.options import split_choices
 
@@ -90,6 +91,9 @@ class TaskForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        refusal = active_task_refusal(self.owner)
+        if refusal:
+            self.add_error(None, refusal)
         if data.get("input_location") and data.get("input_location") == data.get("output_location"):
             self.add_error(
                 "output_location", _("Choose an output folder other than the input folder.")

@@ -1,7 +1,9 @@
-"""Inspect the model in a location, for the create form and `manage.py inspect_model`.
+"""Inspect the model in a location, for the create form (on a worker) and `manage.py inspect_model`.
 
-The model is staged into a private folder and read by the converter child (the web process never
-imports TensorFlow), under the same limits as a conversion but a shorter wall clock.
+The model is staged into a private folder and read by the converter child, under the same limits
+and sandbox as a conversion but a shorter wall clock. The web process never calls
+`inspect_location`: it checks the location with `resolve` and queues an Inspection row
+(conversions/inspections.py) that conversions.jobs.run_inspection hands to this module.
 """
 
 import shutil
@@ -21,13 +23,25 @@ class InspectionError(Exception):
     """The location cannot be inspected; the message says why."""
 
 
-def inspect_location(location: str, chip: str = "") -> dict:
+def resolve(location: str, user=None):
+    """The location `user` asked to inspect, or InspectionError saying why it cannot be read.
+
+    Cheap (no staging): the web process calls it before queueing, the worker again before staging.
+    """
+    try:
+        return locations.parse(location)
+    except locations.LocationError as exc:
+        raise InspectionError(str(exc)) from None
+
+
+def inspect_location(location: str, chip: str = "", user=None) -> dict:
     """The inspection report of the model at `location` (see converters.inspection.inspect_folder)."""
+    source = resolve(location, user)
     workdir = Path(tempfile.mkdtemp(prefix="inspect-", dir=_work_dir()))
     try:
         (workdir / "input").mkdir()
         try:
-            locations.parse(location).stage_into(workdir / "input")
+            source.stage_into(workdir / "input")
         except locations.LocationError as exc:
             raise InspectionError(str(exc)) from None
         limits = Limits(

@@ -5,10 +5,12 @@ import os
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from conversions.converters.tensorrt.routing import queue_for
-from conversions.models import ConversionTask, Worker
+from conversions.inspection import InspectionError, inspect_location
+from conversions.models import ConversionTask, Inspection, Worker
 from conversions.pipeline import Attempt, worker_name
 
 logger = logging.getLogger(__name__)
@@ -59,3 +61,44 @@ def run_conversion(task_id: int) -> str:
     Attempt(task, attempt).run()
     task.refresh_from_db(fields=["status"])
     return task.status
+
+
+def deliver_inspection(inspection_id: int) -> None:
+    async_task(
+        "conversions.jobs.run_inspection",
+        inspection_id,
+        cluster=settings.QUEUE_NAMESPACE + settings.INSPECT_QUEUE,
+        task_name=f"inspect-{inspection_id}",
+    )
+
+
+def enqueue_inspection(inspection: Inspection) -> None:
+    """Deliver an inspection to a worker of INSPECT_QUEUE once the surrounding transaction commits."""
+    transaction.on_commit(lambda: deliver_inspection(inspection.pk))
+
+
+def run_inspection(inspection_id: int) -> str:
+    """Claim the inspection, run the converter child on its model and store the report or error.
+
+    Skipped when it was deleted, claimed elsewhere, or given up (INSPECT_TIMEOUT) while it waited.
+    """
+    inspection = Inspection.objects.select_related("owner").filter(pk=inspection_id).first()
+    if inspection is None:
+        return "deleted"
+    if inspection.expire_if_late():
+        return "timed out"
+    if inspection.status == Inspection.Status.QUEUED and _this_worker_is_stopping():
+        deliver_inspection(inspection.pk)
+        return "handed back"
+    if not inspection.claim(worker=worker_name()):
+        return "skipped"
+    try:
+        report = inspect_location(inspection.location, inspection.chip, user=inspection.owner)
+    except InspectionError as exc:
+        inspection.fail(str(exc))
+    except Exception:
+        logger.exception("inspection %s failed", inspection_id)
+        inspection.fail(_("The worker could not inspect this model (an internal error, logged)."))
+    else:
+        inspection.finish(report)
+    return inspection.status

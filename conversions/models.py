@@ -313,3 +313,7 @@ class Worker(models.Model):
         for answer in self.converters.values():
             found.update(answer.get("tools") or {})
         return dict(sorted(found.items()))
+
+
+# Registered with this app here; the model lives in its own module (models.py stays small).
+from conversions.inspections import Inspection  # noqa: E402, F401

@@ -8,6 +8,7 @@ fine because every change is a conditional UPDATE that only one of them wins.
 - A registered worker silent for as long is marked lost, and the tasks still waiting in its
   queues are delivered again: a killed qcluster takes the messages it had prefetched with it
   (the Redis broker never gives them back). A duplicate delivery is harmless, the claim is fenced.
+- Inspections older than a day are deleted (conversions/inspections.py).
 """
 
 import logging
@@ -17,6 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from conversions.inspections import forget_old
 from conversions.jobs import deliver, queue_of
 from conversions.models import ConversionTask, Worker
 
@@ -52,6 +54,7 @@ def reap(now=None) -> Reaped:
     Worker.objects.exclude(state=Worker.State.RUNNING).filter(
         last_seen__lt=now - FORGET_AFTER
     ).delete()
+    forget_old(now)
     return reaped
 
 

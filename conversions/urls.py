@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from conversions import views, views_control, views_create, views_workers
+from conversions import views, views_control, views_create, views_inspect, views_workers
 from conversions.params import IdConverter
 
 register_converter(IdConverter, "id")
@@ -10,7 +10,8 @@ app_name = "conversions"
 urlpatterns = [
     path("", views.index, name="index"),
     path("tasks/new/", views_create.create, name="create"),
-    path("tasks/inspect/", views_create.inspect, name="inspect"),
+    path("tasks/inspect/", views_inspect.inspect, name="inspect"),
+    path("tasks/inspect/<id:inspection_id>/", views_inspect.inspection, name="inspection"),
     path("tasks/delete/", views.batch_delete, name="batch_delete"),
     path("tasks/browse/", views.browse, name="browse"),
     path("tasks/<id:task_id>/", views.detail, name="detail"),

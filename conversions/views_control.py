@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from conversions.jobs import enqueue
 from conversions.models import ConversionTask
+from conversions.quota import active_task_refusal
 
 
 def _own_task(request: HttpRequest, task_id: int) -> ConversionTask:
@@ -39,7 +40,10 @@ def cancel(request: HttpRequest, task_id: int) -> HttpResponse:
 def retry(request: HttpRequest, task_id: int) -> HttpResponse:
     """Run a failed or canceled task again with the same parameters, as a new attempt."""
     task = _own_task(request, task_id)
-    if task.retry():
+    refusal = active_task_refusal(request.user) if task.status in task.RETRYABLE else ""
+    if refusal:
+        messages.error(request, refusal)
+    elif task.retry():
         task.append_log([("info", _("Retried by %(user)s.") % {"user": request.user})])
         enqueue(task)
         messages.success(request, _("Task %(name)s queued again.") % {"name": task.name})

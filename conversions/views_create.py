@@ -1,4 +1,4 @@
-"""The create page: template cards, the task form, advanced options, and model inspection."""
+"""The create page: template cards, the task form and advanced options (inspection: views_inspect)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,7 +7,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from conversions.forms import OptionsForm, TaskForm, create_task, suggested_name
-from conversions.inspection import InspectionError, inspect_location
 from conversions.models import ConversionTask
 from conversions.params import positive_int
 from templates_registry.models import ConversionTemplate
@@ -74,33 +73,3 @@ def _similar(request: HttpRequest) -> dict:
         "output_location": task.output_location,
         "options": task.options,
     }
-
-
-@login_required
-def inspect(request: HttpRequest) -> HttpResponse:
-    """Inspect the model in the chosen input folder; fill the chosen template's empty tensor options."""
-    location = request.GET.get("input_location", "").strip()
-    chosen = (
-        ConversionTemplate.objects.enabled().filter(slug=request.GET.get("template", "")).first()
-    )
-    report, error = None, ""
-    if not location:
-        error = _("Enter the input folder first.")
-    else:
-        try:
-            report = inspect_location(location, chosen.chip if chosen else "")
-        except InspectionError as exc:
-            error = str(exc)
-    context = {"report": report, "inspect_error": error, "location": location, "chosen": chosen}
-    html = render(request, "conversions/create.html#inspection", context).content.decode()
-    if report and chosen:
-        current = {
-            key[len("opt-") :]: value
-            for key, value in request.GET.items()
-            if key.startswith("opt-") and value.strip()
-        }
-        keys = {option["key"] for option in chosen.option_schema}
-        filled = {k: v for k, v in report.get("suggested_options", {}).items() if k in keys and v}
-        context = {"options_form": OptionsForm(chosen, initial={**filled, **current}), "oob": True}
-        html += render(request, "conversions/create.html#options", context).content.decode()
-    return HttpResponse(html)

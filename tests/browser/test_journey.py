@@ -42,7 +42,7 @@ def test_a_user_creates_a_task_and_watches_it_succeed_without_reloading(
     expect(page.locator("#options .errorlist")).to_contain_text("This option is required.")
     screenshot(page, "create-error")
 
-    page.click("text=Inspect model")  # reads the folder in a converter child and fills the gap
+    page.click("text=Inspect model")  # queued for the worker, polled until it fills the gap
     expect(page.locator("#inspection")).to_contain_text("cnn.pb: frozen_graph", timeout=60_000)
     expect(page.locator("#id_opt-input_tensor_names")).to_have_value("input")
     expect(page.locator("#id_opt-output_tensor_names")).to_have_value("Identity")

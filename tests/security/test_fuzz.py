@@ -32,12 +32,14 @@ QUERIES = st.lists(
     st.tuples(st.one_of(st.sampled_from(KEYS), st.text(max_size=8)), VALUES), max_size=6
 ).map(lambda pairs: urlencode(pairs))
 
-VIEWS = ["index", "create", "browse", "detail", "row", "log", "workers", "artifact"]
+VIEWS = ["index", "create", "browse", "detail", "row", "log", "workers", "artifact", "inspection"]
 
 
 def url_of(view: str, task: ConversionTask) -> str:
     if view in ("detail", "row", "log"):
         return reverse(f"conversions:{view}", args=[task.pk])
+    if view == "inspection":
+        return reverse("conversions:inspection", args=[1])
     if view == "artifact":
         return reverse("conversions:artifact", args=[task.pk, "report.json"])
     return reverse(f"conversions:{view}")

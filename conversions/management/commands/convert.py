@@ -74,7 +74,10 @@ class Command(BaseCommand):
         form = TaskForm(data, owner=owner)
         options_form = OptionsForm(template, {f"opt-{k}": v for k, v in given.items()})
         unknown = sorted(set(given) - set(options_form.fields))
-        problems = [f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()]
+        problems = [
+            " ".join(errors) if field == "__all__" else f"{field}: {' '.join(errors)}"
+            for field, errors in form.errors.items()
+        ]
         if not options_form.is_valid():
             problems += [
                 f"option {field}: {' '.join(errors)}"

@@ -1,3 +1,4 @@
+import os
 import sys
 
 from django.conf import settings
@@ -14,6 +15,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         queues = settings.WORKER_QUEUES
+        if settings.WORKER_NICE > 0:  # inherited by its qclusters and their converter children
+            os.nice(settings.WORKER_NICE)
         self.stdout.write(
             f"Worker for queues {', '.join(queues)} ({settings.Q_CLUSTER['workers']} at once each)"
         )
