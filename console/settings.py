@@ -89,6 +89,10 @@ AUTHENTICATION_BACKENDS = [
 # address, that user is locked out from that address for AXES_COOLOFF_MINUTES (0: until a staff
 # member deletes the lockout in admin, "Access attempts"). Other users and addresses are unaffected.
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+# How many reverse proxies append to X-Forwarded-For in front of the console (0: none, the address
+# is REMOTE_ADDR). Set it exactly: one too many trusts an address the client wrote itself.
+TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 0)
+AXES_CLIENT_IP_CALLABLE = "console.client_ip.client_ip"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 30)) or None
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"

@@ -237,6 +237,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "console.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://console.example.com",
     "HTTPS_PROXY": "1",
+    "TRUSTED_PROXIES": "1",
     "SECURE_SSL_REDIRECT": "true",
     "SECURE_HSTS_SECONDS": "31536000",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
@@ -306,3 +307,20 @@ def test_an_administrator_unlocks_a_locked_user(client, user, staff_user):
     )
     assert response.status_code == 302
     assert log_in(client, "alice", "alice-pass-123").status_code == 302
+
+
+def test_behind_a_proxy_the_lockout_counts_the_address_the_proxy_saw(client, settings, user):
+    settings.TRUSTED_PROXIES = 1
+
+    def via_proxy(password, forwarded):
+        return client.post(
+            reverse("login"),
+            {"username": "alice", "password": password},
+            REMOTE_ADDR="10.0.0.1",  # the proxy, for every request
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+
+    for attempt in range(6):  # a forged first entry does not make each try a new address
+        via_proxy("wrong", f"192.0.2.{attempt}, 198.51.100.7")
+    assert via_proxy("alice-pass-123", "198.51.100.7").status_code == 429
+    assert via_proxy("alice-pass-123", "198.51.100.8").status_code == 302
