@@ -11,6 +11,7 @@ expressions that the *whole* value must match (``re.fullmatch``); an empty
 pattern means "no pattern".
 """
 
+from templates_registry.catalogue_caffe import ssd_detection_output
 from templates_registry.catalogue_gpu import gpu_options
 from templates_registry.catalogue_options import (
     group_a,
@@ -88,7 +89,7 @@ BUILTIN_TEMPLATES = [
         "ascend",
         "caffe",
         "caffemodel",
-        [soc_version()],
+        [soc_version(), ssd_detection_output()],
     ),
     _template(
         "tensorflow-frozen-graph-to-tflite",

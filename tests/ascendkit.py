@@ -173,3 +173,59 @@ def onnx_conv(path: Path, opset: int = 13, batch: int | str = 1, name: str = "x"
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(path))
     return Path(path)
+
+
+def ssd_head(detection_output: str | None = None) -> CaffeNet:
+    """A tiny SSD in the SSD fork's style: a Normalize'd feature map, box and class convolutions
+    permuted and flattened, prior boxes, and the DetectionOutput layer ATC does not take as is."""
+    net = CaffeNet("SSD", seed=2)
+    net.input("data", [1, 3, 8, 8])
+    conv = "num_output: {} kernel_size: 3 pad: 1"
+    net.layer(
+        "conv1",
+        "Convolution",
+        ["data"],
+        blobs=[(8, 3, 3, 3), (8,)],
+        convolution_param=conv.format(8),
+    )
+    net.layer(
+        "conv1_norm",
+        "Normalize",
+        ["conv1"],
+        blobs=[(8,)],
+        norm_param="across_spatial: false channel_shared: false",
+    )
+    priors, classes = 4, 2
+    for head, outputs in (("loc", priors * 4), ("conf", priors * classes)):
+        net.layer(
+            f"mbox_{head}",
+            "Convolution",
+            ["conv1_norm"],
+            blobs=[(outputs, 8, 3, 3), (outputs,)],
+            convolution_param=conv.format(outputs),
+        )
+        net.layer(
+            f"mbox_{head}_perm",
+            "Permute",
+            [f"mbox_{head}"],
+            permute_param="order: 0 order: 2 order: 3 order: 1",
+        )
+        net.layer(f"mbox_{head}_flat", "Flatten", [f"mbox_{head}_perm"])
+    net.layer(
+        "mbox_priorbox",
+        "PriorBox",
+        ["conv1_norm", "data"],
+        prior_box_param="min_size: 4 max_size: 8 aspect_ratio: 2 flip: true variance: 0.1",
+    )
+    net.layer(
+        "detection_out",
+        "DetectionOutput",
+        ["mbox_loc_flat", "mbox_conf_flat", "mbox_priorbox"],
+        detection_output_param=detection_output
+        or (
+            "num_classes: 2 share_location: true background_label_id: 0 "
+            "nms_param { nms_threshold: 0.45 top_k: 100 } code_type: CENTER_SIZE keep_top_k: 50 "
+            "confidence_threshold: 0.01"
+        ),
+    )
+    return net

@@ -5,6 +5,7 @@ exact arguments each template produces."""
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,7 @@ from conversions.converters.capabilities import probe_ascend
 from templates_registry.catalogue import BUILTIN_TEMPLATES
 from templates_registry.options import clean_options
 from tests import modelkit
-from tests.ascendkit import AIPP, install_atc_stand_in, lenet, onnx_conv
+from tests.ascendkit import AIPP, install_atc_stand_in, lenet, onnx_conv, ssd_head
 from tests.converters.direct import convert_directly
 
 TEMPLATES = {t["slug"]: t for t in BUILTIN_TEMPLATES if t["chip"] == "ascend"}
@@ -224,3 +225,44 @@ def test_an_atc_on_path_is_found(atc, monkeypatch):
     monkeypatch.delenv("ATC_PATH")
     monkeypatch.setenv("PATH", str(atc.parent))
     assert probe_ascend().tools == {"atc": "7.0.0"}
+
+
+def test_an_ssd_net_is_refused_before_atc_with_what_to_change(tmp_path, atc):
+    ssd_head().write(tmp_path / "input")
+    with pytest.raises(ConversionError) as info:
+        convert(tmp_path, "caffe-to-ascend", tmp_path / "input")
+    assert "ATC takes only as Ascend's SSDDetectionOutput" in str(info.value)
+    assert not (tmp_path / "work" / "output" / "m1.om").exists()
+
+
+def test_an_ssd_net_is_rewritten_into_the_work_folder_for_atc(tmp_path, atc):
+    folder = tmp_path / "input"
+    ssd_head().write(folder)
+    original = (folder / "net.prototxt").read_text()
+    report, log, record = convert(
+        tmp_path, "caffe-to-ascend", folder, {"ssd_detection_output": "rewrite"}
+    )
+    model = Path(flags(record["argv"])["model"])
+    assert model == tmp_path / "work" / "atc" / "net.prototxt"
+    assert flags(record["argv"])["weight"] == str(folder / "net.caffemodel")
+    text = model.read_text()
+    assert 'type: "SSDDetectionOutput"' in text and "ssddetectionoutput_param {" in text
+    assert 'DetectionOutput"' not in text.replace("SSDDetectionOutput", "")
+    assert (folder / "net.prototxt").read_text() == original  # the input is left as it was
+    assert report["outputs"] == ["detection_out_boxnum", "detection_out"]
+    assert "Layer 'detection_out' rewritten from DetectionOutput to SSDDetectionOutput" in log
+    assert "ATC reads the rewritten network: net.prototxt in the work folder" in log
+
+
+def test_an_unknown_ssd_choice_is_refused(tmp_path, atc):
+    lenet().write(tmp_path / "input")
+    template = TEMPLATES["caffe-to-ascend"]
+    assert clean_options(template["options"], {"ssd_detection_output": "drop"})[1]
+    with pytest.raises(ConversionError) as info:
+        convert_directly(
+            "ascend", tmp_path / "input", tmp_path / "out", "caffemodel", "ascend",
+            {"soc_version": "Ascend310", "ssd_detection_output": "drop"}, name="m1", seed=0,
+        )  # fmt: skip
+    assert "ssd_detection_output must be one of refuse, rewrite, keep, not 'drop'" in str(
+        info.value
+    )

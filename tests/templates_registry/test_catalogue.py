@@ -69,7 +69,7 @@ def test_templates_carry_the_spec_option_keys():
     assert keys("tensorflow-frozen-graph-to-ascend") == ["input_shape", "soc_version"]
     assert keys("tf-frozengraph-to-ascend") == GROUP_D + ["soc_version"]
     assert keys("tf-frozengraph-to-ascend-c32") == GROUP_D + ["enable_l2dynamic", "soc_version"]
-    assert keys("caffe-to-ascend") == ["soc_version"]
+    assert keys("caffe-to-ascend") == ["soc_version", "ssd_detection_output"]
 
 
 def test_chip_framework_and_format_filters():
@@ -281,6 +281,20 @@ def test_migration_0005_gives_every_verified_template_the_accuracy_tolerance():
     for slug in migration.VERIFIED_TEMPLATES:
         assert keys(slug)[-1] == "accuracy_tolerance", slug
     assert "accuracy_tolerance" not in keys("caffe-to-ascend")
+
+
+def test_migration_0006_gives_caffe_to_ascend_the_ssd_option():
+    from django.apps import apps
+
+    migration = import_module("templates_registry.migrations.0006_caffe_ssd_option")
+    template = ConversionTemplate.objects.get(slug="caffe-to-ascend")
+    template.option_schema = template.option_schema[:1]
+    template.save()
+    migration.forward(apps, None)
+    schema = ConversionTemplate.objects.get(slug="caffe-to-ascend").option_schema
+    options, errors = clean_options(schema, {})
+    assert errors == {} and options["ssd_detection_output"] == "refuse"
+    assert "ssd_detection_output" in clean_options(schema, {"ssd_detection_output": "drop"})[1]
 
 
 def test_tflite_templates_offer_mixed_precision_and_layers_kept_float():

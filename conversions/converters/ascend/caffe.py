@@ -1,16 +1,23 @@
 """Preflight of a Caffe model for ATC: the .prototxt and .caffemodel read with our own schema.
 
-Everything ATC would refuse late (or a Caffe runtime would do that we do not want) is refused here
-with one message that lists every problem: layers that import code or write files, a network with no
-input or an input ATC cannot take, layers whose names or types differ between the two files, weights
-that are missing or cut short.
+ATC takes the structure and the types from the .prototxt and looks the weights up by layer name in
+the .caffemodel; the preflight judges the pair the same way. Everything ATC would refuse late (or a
+Caffe runtime would do that we do not want) is refused here with one message that lists every
+problem: layers that import code or write files, a network with no input or an input ATC cannot
+take, shapes Caffe refuses, weights that are missing, cut short, or of the wrong count or shape
+(caffe_shapes infers the shapes, caffe_weights says what each layer needs), SSD's DetectionOutput
+unless rewritten (caffe_ssd). Differences ATC ignores (training layers left in the weights file,
+another net name, a type that differs where the weights fit) are said in one warning.
 """
 
 from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
 
+from conversions.converters.ascend import caffe_ssd
 from conversions.converters.ascend.caffe_schema import parse_caffemodel, parse_prototxt
+from conversions.converters.ascend.caffe_shapes import infer_shapes
+from conversions.converters.ascend.caffe_weights import blob_problems, expected_blobs
 from conversions.converters.ascend.shapes import check_input_dims
 from conversions.converters.base import ConversionError
 
@@ -21,10 +28,6 @@ REFUSED_LAYERS = {
     "HDF5Output": "it writes files",
 }
 DATA_LAYERS = {"Data", "ImageData", "HDF5Data", "WindowData", "AnnotatedData", "MemoryData"}
-# Layers that cannot work without learned blobs in the .caffemodel.
-WEIGHTED_LAYERS = {"Convolution", "Deconvolution", "InnerProduct", "BatchNorm", "PReLU", "Embed"}
-# Scale and Bias learn their blob only when they have a single bottom.
-SINGLE_BOTTOM_WEIGHTED = {"Scale", "Bias"}
 
 
 class CaffeError(ConversionError):
@@ -42,26 +45,52 @@ class CaffeNet:
     layers: int
     weighted_layers: int
     warnings: list[str] = field(default_factory=list)
+    rewritten: object = None  # the NetParameter ATC must read instead of the .prototxt, if any
+    changes: list[str] = field(default_factory=list)  # what the rewrite changed, one line each
 
 
-def check_caffe(prototxt: Path, caffemodel: Path) -> CaffeNet:
-    """Read both files and check them together; raise CaffeError listing every problem."""
+def check_caffe(prototxt: Path, caffemodel: Path, ssd: str = "refuse") -> CaffeNet:
+    """Read both files and check them together; raise CaffeError listing every problem.
+
+    `ssd` is the ssd_detection_output option: what to do with SSD's DetectionOutput (caffe_ssd).
+    """
     net, warnings = parse_prototxt(prototxt)
     weights = parse_caffemodel(caffemodel)
     problems: list[str] = []
     if not net.layer:
         raise CaffeError([f"{Path(prototxt).name} defines no layers."])
     _check_layer_types(net, problems)
+    changes = _detection_outputs(net, ssd, warnings, problems)
     inputs = _inputs(net, problems)
     _check_wiring(net, [name for name, _ in inputs], problems, warnings)
+    shapes, shape_problems = infer_shapes(net, dict(inputs))
+    problems.extend(shape_problems)
     weighted = _check_weights(
-        net, weights, Path(prototxt).name, Path(caffemodel).name, problems, warnings
+        net, weights, shapes, Path(prototxt).name, Path(caffemodel).name, problems, warnings
     )
     for name, dims in inputs:
         problems.extend(check_input_dims(name, dims, fix="in the .prototxt's input shape"))
     if problems:
         raise CaffeError(problems)
-    return CaffeNet(inputs, _outputs(net), len(net.layer), weighted, warnings)
+    rewritten = net if changes else None
+    return CaffeNet(inputs, _outputs(net), len(net.layer), weighted, warnings, rewritten, changes)
+
+
+def _detection_outputs(net, ssd: str, warnings: list[str], problems: list[str]) -> list[str]:
+    """SSD's DetectionOutput: refused with what to change, rewritten for ATC, or kept."""
+    layers = caffe_ssd.detection_outputs(net)
+    if not layers:
+        return []
+    if ssd == "rewrite":
+        return caffe_ssd.rewrite(net, list(warnings))  # so far only the parser's: skipped fields
+    if ssd == "keep":
+        warnings.append(
+            f"DetectionOutput layer '{layers[0].name}' is passed to ATC unchanged "
+            "(ssd_detection_output=keep): ATC takes it only with a custom operator for it in plugin/."
+        )
+        return []
+    problems.extend(caffe_ssd.refusal(layer) for layer in layers)
+    return []
 
 
 def _check_layer_types(net, problems: list[str]) -> None:
@@ -151,56 +180,64 @@ def _check_wiring(net, inputs: list[str], problems: list[str], warnings: list[st
         available.update(layer.top)
 
 
-def _needs_weights(layer) -> bool:
-    return layer.type in WEIGHTED_LAYERS or (
-        layer.type in SINGLE_BOTTOM_WEIGHTED and len(layer.bottom) == 1
-    )
-
-
-def _check_weights(net, weights, text_name, model_name, problems, warnings) -> int:
-    """Names and types match between the files; every weighted layer has complete blobs."""
+def _check_weights(net, weights, shapes, text_name, model_name, problems, warnings) -> int:
+    """Every layer of the .prototxt with weights finds complete blobs of the right count and shapes
+    under its name in the .caffemodel; differences ATC ignores are said in one warning."""
     trained = {layer.name: layer for layer in weights.layer}
     folded = {name.lower(): name for name in trained}
-    weighted = 0
-    for layer in net.layer:
+    weighted, no_entry, retyped = 0, 0, []
+    for entry in shapes:
+        layer = entry.layer
+        needs = bool(expected_blobs(layer, entry.inputs))
         match = trained.get(layer.name)
-        if match is None:
-            other = folded.get(layer.name.lower())
-            if other is not None:
-                problems.append(
-                    f"Layer '{layer.name}' of {text_name} is called '{other}' in {model_name}: "
-                    "names must match exactly, including case."
-                )
-            elif _needs_weights(layer):
-                problems.append(
-                    f"Layer '{layer.name}' ({layer.type}) has no weights in {model_name}: the two "
-                    "files do not belong to the same network."
-                )
+        if not needs:
+            if match is None:
+                no_entry += 1
+            elif match.type and match.type != layer.type:
+                retyped.append(f"'{layer.name}' ({layer.type} here, {match.type} there)")
             continue
-        if match.type and match.type != layer.type:
+        weighted += 1
+        other = folded.get(layer.name.lower())
+        if match is None and other is not None:
             problems.append(
-                f"Layer '{layer.name}' is a {layer.type} in {text_name} but a {match.type} in "
-                f"{model_name}: layer types must match exactly."
+                f"Layer '{layer.name}' of {text_name} is called '{other}' in {model_name}: "
+                "names must match exactly, including case."
             )
             continue
-        if _needs_weights(layer):
-            weighted += 1
-            if not match.blobs:
-                problems.append(
-                    f"Layer '{layer.name}' ({layer.type}) has no weights in {model_name}."
-                )
-        for index, blob in enumerate(match.blobs):
-            problem = _blob_problem(blob)
-            if problem:
-                problems.append(
-                    f"Weight blob {index} of layer '{layer.name}' in {model_name} {problem}: the "
-                    "file is truncated or corrupt."
-                )
+        if match is None or not match.blobs:
+            problems.append(
+                f"Layer '{layer.name}' ({layer.type}) has no weights in {model_name}: the two "
+                "files do not belong to the same network."
+            )
+            continue
+        cut = [
+            f"Weight blob {index} of layer '{layer.name}' in {model_name} {problem}: the "
+            "file is truncated or corrupt."
+            for index, blob in enumerate(match.blobs)
+            if (problem := _blob_problem(blob))
+        ]
+        found = cut or blob_problems(layer, entry.inputs, match.blobs, model_name)
+        problems.extend(found)
+        if not found and match.type and match.type != layer.type:
+            retyped.append(f"'{layer.name}' ({layer.type} here, {match.type} there; weights fit)")
     used = {layer.name.lower() for layer in net.layer}
-    unused = [name for name, layer in trained.items() if layer.blobs and name.lower() not in used]
-    if unused:
+    extra = [name for name in trained if name.lower() not in used]
+    accepted = []
+    if weights.name and net.name and weights.name != net.name:
+        accepted.append(f"net name '{weights.name}' (not '{net.name}')")
+    if extra:
+        more = f" and {len(extra) - 8} more" if len(extra) > 8 else ""
+        accepted.append(
+            f"{len(extra)} layers only in the weights file ({', '.join(extra[:8])}{more})"
+        )
+    if retyped:
+        accepted.append("layer types that differ where it does not matter: " + ", ".join(retyped))
+    if no_entry:
+        accepted.append(f"no entry for {no_entry} layers without weights")
+    if accepted:
         warnings.append(
-            f"{model_name} holds weights for layers the .prototxt does not use: {', '.join(unused[:10])}."
+            f"{model_name} differs from {text_name} in ways ATC ignores (it takes the structure "
+            f"from the .prototxt and the weights by layer name): {'; '.join(accepted)}."
         )
     return weighted
 

@@ -26,10 +26,12 @@ ENUMS = {
     ("SPPParameter", "PoolMethod"): POOL_METHOD,
     ("SPPParameter", "Engine"): ENGINE,
     ("TanHParameter", "Engine"): ENGINE,
+    ("PriorBoxParameter", "CodeType"): {"CORNER": 1, "CENTER_SIZE": 2, "CORNER_SIZE": 3},
 }
 TOP_LEVEL_ENUMS = {"Phase": {"TRAIN": 0, "TEST": 1}}
 
 # message -> [(field, number, type, label)]; label "" optional, "*" repeated, "*p" packed repeated.
+# Defaults other than 0, false or the first enum value are in caffe_defaults.py.
 # A type that is neither a scalar nor an enum of the message is another message of this schema.
 _FILLER = "FillerParameter"
 MESSAGES = {
@@ -262,6 +264,59 @@ MESSAGES = {
     "ThresholdParameter": [("threshold", 1, "float", "")],
     "TileParameter": [("axis", 1, "int32", ""), ("tiles", 2, "int32", "")],
     "WindowDataParameter": [("source", 1, "string", ""), ("batch_size", 4, "uint32", "")],
+    # The SSD fork of Caffe (weiliu89/caffe), which every SSD .prototxt is written for.
+    "PermuteParameter": [("order", 1, "uint32", "*")],
+    "NormalizeParameter": [
+        ("across_spatial", 1, "bool", ""),
+        ("scale_filler", 2, _FILLER, ""),
+        ("channel_shared", 3, "bool", ""),
+        ("eps", 4, "float", ""),
+    ],
+    "PriorBoxParameter": [
+        ("min_size", 1, "float", "*"),
+        ("max_size", 2, "float", "*"),
+        ("aspect_ratio", 3, "float", "*"),
+        ("flip", 4, "bool", ""),
+        ("clip", 5, "bool", ""),
+        ("variance", 6, "float", "*"),
+        ("img_size", 7, "uint32", ""),
+        ("img_h", 8, "uint32", ""),
+        ("img_w", 9, "uint32", ""),
+        ("step", 10, "float", ""),
+        ("step_h", 11, "float", ""),
+        ("step_w", 12, "float", ""),
+        ("offset", 13, "float", ""),
+    ],
+    "NonMaximumSuppressionParameter": [
+        ("nms_threshold", 1, "float", ""),
+        ("top_k", 2, "int32", ""),
+        ("eta", 3, "float", ""),
+    ],
+    "DetectionOutputParameter": [
+        ("num_classes", 1, "uint32", ""),
+        ("share_location", 2, "bool", ""),
+        ("background_label_id", 3, "int32", ""),
+        ("nms_param", 4, "NonMaximumSuppressionParameter", ""),
+        ("code_type", 6, "PriorBoxParameter.CodeType", ""),
+        ("keep_top_k", 7, "int32", ""),
+        ("variance_encoded_in_target", 8, "bool", ""),
+        ("confidence_threshold", 9, "float", ""),
+        ("visualize", 10, "bool", ""),
+        ("visualize_threshold", 11, "float", ""),
+    ],
+    # Ascend's own detection head (CANN's caffe.proto, "Modifying SSD Prototxt").
+    "SSDDetectionOutputParameter": [
+        ("num_classes", 1, "int32", ""),
+        ("share_location", 2, "bool", ""),
+        ("background_label_id", 3, "int32", ""),
+        ("iou_threshold", 4, "float", ""),
+        ("top_k", 5, "int32", ""),
+        ("eta", 6, "float", ""),
+        ("variance_encoded_in_target", 7, "bool", ""),
+        ("code_type", 8, "int32", ""),
+        ("keep_top_k", 9, "int32", ""),
+        ("confidence_threshold", 10, "float", ""),
+    ],
 }
 # LayerParameter: the common fields, then one `<kind>_param` per layer family.
 LAYER_PARAMS = {
@@ -308,6 +363,11 @@ LAYER_PARAMS = {
     "input": (143, "InputParameter"),
     "crop": (144, "CropParameter"),
     "parameter": (145, "ParameterParameter"),
+    "permute": (202, "PermuteParameter"),
+    "prior_box": (203, "PriorBoxParameter"),
+    "detection_output": (204, "DetectionOutputParameter"),
+    "norm": (206, "NormalizeParameter"),
+    "ssddetectionoutput": (232, "SSDDetectionOutputParameter"),
 }
 MESSAGES["LayerParameter"] = [
     ("name", 1, "string", ""),

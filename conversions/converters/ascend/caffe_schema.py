@@ -15,6 +15,7 @@ from pathlib import Path
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
 from google.protobuf.message import DecodeError
 
+from conversions.converters.ascend.caffe_defaults import DEFAULTS
 from conversions.converters.ascend.caffe_fields import ENUMS, MESSAGES, TOP_LEVEL_ENUMS
 from conversions.converters.base import ConversionError
 
@@ -35,6 +36,9 @@ PACKAGE = "caffe"
 
 def _field(message: str, name: str, number: int, kind: str, label: str) -> F:
     field = F(name=name, number=number)
+    default = DEFAULTS.get((message, name))
+    if default is not None:  # Caffe's [default = ...]: what a reader gets for an unset field
+        field.default_value = str(default).lower() if isinstance(default, bool) else str(default)
     field.label = F.LABEL_REPEATED if label.startswith("*") else F.LABEL_OPTIONAL
     if label == "*p":
         field.options.packed = True
@@ -42,6 +46,8 @@ def _field(message: str, name: str, number: int, kind: str, label: str) -> F:
         field.type = SCALARS[kind]
     elif (message, kind) in ENUMS:
         field.type, field.type_name = F.TYPE_ENUM, f".{PACKAGE}.{message}.{kind}"
+    elif tuple(kind.split(".")) in ENUMS:  # an enum of another message: "Owner.Enum"
+        field.type, field.type_name = F.TYPE_ENUM, f".{PACKAGE}.{kind}"
     elif kind in TOP_LEVEL_ENUMS:
         field.type, field.type_name = F.TYPE_ENUM, f".{PACKAGE}.{kind}"
     else:

@@ -42,6 +42,7 @@ KNOWN_OPTIONS = {
     "fp16_high_prec",
     "output_type",
     "enable_l2dynamic",
+    "ssd_detection_output",  # Caffe only: see caffe_ssd
 }
 
 

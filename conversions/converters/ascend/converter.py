@@ -12,6 +12,7 @@ import shutil
 import time
 from pathlib import Path
 
+from conversions.converters.ascend import caffe_ssd
 from conversions.converters.ascend.caffe import check_caffe
 from conversions.converters.ascend.command import (
     AtcCall,
@@ -49,6 +50,7 @@ class AscendConverter(Converter):
         if not NAME_RE.fullmatch(job.name):
             raise ConversionError(f"The task name {job.name[:80]!r} cannot name an .om file.")
         settings, notes = call_from_options(job.options, job.model_format)
+        caffe_ssd.mode_of(job.options)  # checked before anything is read
         events.stage("checking")
         layout = check_layout(job.input_path, job.chip, job.model_format)
         scratch = job.output_path.parent / "atc"  # ATC's working folder: kernel_meta, logs
@@ -124,18 +126,22 @@ class AscendConverter(Converter):
     @staticmethod
     def _preflight(job: Job, layout: Layout, scratch: Path, events: Events) -> Model:
         if job.model_format == "caffemodel":
-            net = check_caffe(layout.model, layout.weights)
+            net = check_caffe(layout.model, layout.weights, caffe_ssd.mode_of(job.options))
             for warning in net.warnings:
                 events.log(warning, level="warning")
+            path = layout.model
+            if net.rewritten is not None:
+                path = caffe_ssd.write_prototxt(net.rewritten, scratch / layout.model.name)
+                for change in net.changes:
+                    events.log(change)
+                events.log(f"ATC reads the rewritten network: {path.name} in the work folder")
             events.log(
                 f"Caffe network: {net.layers} layers, {net.weighted_layers} with weights; inputs "
                 + ", ".join(f"{n} {d}" for n, d in net.inputs)
                 + "; outputs "
                 + ", ".join(net.outputs)
             )
-            return Model(
-                layout.model, net.inputs, {n: "float32" for n, _ in net.inputs}, net.outputs
-            )
+            return Model(path, net.inputs, {n: "float32" for n, _ in net.inputs}, net.outputs)
         if job.model_format == "onnx":
             return check_onnx(layout.model, job.options, events)
         return check_tensorflow(layout.model, job.model_format, job.options, scratch, events)

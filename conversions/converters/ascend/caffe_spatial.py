@@ -1,0 +1,126 @@
+"""Convolution, deconvolution, pooling and LRN of Caffe in NumPy, for the reference forward pass.
+
+Each follows Caffe's CPU code in what it computes (padding, rounding of the output size, the
+divisor of average pooling, LRN's window) but not in how: windows are NumPy strided views, the sums
+tensordot calls. Inputs are float32 N x C x H x W arrays.
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from conversions.converters.ascend.caffe_shapes import ShapeError, conv_geometry, pooling_window
+
+
+def _four_d(x: np.ndarray, what: str) -> None:
+    if x.ndim != 4:
+        raise ShapeError(f"the reference computes {what} on 4-D (N, C, H, W) blobs only")
+
+
+def convolution(layer, x: np.ndarray, blobs: list[np.ndarray]) -> np.ndarray:
+    _four_d(x, "convolutions")
+    param = layer.convolution_param
+    g = conv_geometry(param, list(x.shape))
+    (ph, pw), (sh, sw), (dh, dw) = g.pad, g.stride, g.dilation
+    weights = blobs[0]
+    outputs, per_group, kh, kw = weights.shape
+    padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    extent = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+    windows = sliding_window_view(padded, extent, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
+    group = param.group
+    out_group = outputs // group
+    parts = [
+        np.tensordot(
+            windows[:, i * per_group : (i + 1) * per_group],
+            weights[i * out_group : (i + 1) * out_group],
+            axes=([1, 4, 5], [1, 2, 3]),
+        )
+        for i in range(group)
+    ]
+    y = np.concatenate(parts, axis=3).transpose(0, 3, 1, 2)
+    if param.bias_term:
+        y = y + blobs[1].reshape(1, -1, 1, 1)
+    return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def deconvolution(layer, x: np.ndarray, blobs: list[np.ndarray]) -> np.ndarray:
+    """The transpose of a convolution: every input value spreads over a kernel-sized patch."""
+    _four_d(x, "deconvolutions")
+    param = layer.convolution_param
+    g = conv_geometry(param, list(x.shape))
+    (ph, pw), (sh, sw), (dh, dw) = g.pad, g.stride, g.dilation
+    weights = blobs[0]  # C_in x (num_output / group) x kh x kw
+    channels, out_group, kh, kw = weights.shape
+    n, _, h, w = x.shape
+    group = param.group
+    in_group = channels // group
+    full_h, full_w = sh * (h - 1) + dh * (kh - 1) + 1, sw * (w - 1) + dw * (kw - 1) + 1
+    y = np.zeros((n, out_group * group, full_h, full_w), np.float64)
+    for i in range(group):
+        xs = x[:, i * in_group : (i + 1) * in_group]
+        ws = weights[i * in_group : (i + 1) * in_group]
+        target = y[:, i * out_group : (i + 1) * out_group]
+        for a in range(kh):
+            for b in range(kw):
+                spread = np.tensordot(xs, ws[:, :, a, b], axes=([1], [0])).transpose(0, 3, 1, 2)
+                rows = slice(a * dh, a * dh + sh * (h - 1) + 1, sh)
+                columns = slice(b * dw, b * dw + sw * (w - 1) + 1, sw)
+                target[:, :, rows, columns] += spread
+    y = y[:, :, ph : full_h - ph, pw : full_w - pw]
+    if param.bias_term:
+        y = y + blobs[1].reshape(1, -1, 1, 1)
+    return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def _windows_1d(size: int, out: int, kernel: int, stride: int, pad: int) -> np.ndarray:
+    """Per output index: Caffe's average-pooling divisor (the window clipped to size + pad)."""
+    starts = np.arange(out) * stride - pad
+    ends = np.minimum(starts + kernel, size + pad)
+    return ends - starts
+
+
+def pool(x: np.ndarray, method: int, out: tuple[int, int], kernel, stride, pad) -> np.ndarray:
+    """MAX (0) or AVE (1) pooling with Caffe's padding and divisor, to an `out` H x W."""
+    _four_d(x, "pooling")
+    n, c, h, w = x.shape
+    need_h, need_w = (out[0] - 1) * stride[0] + kernel[0], (out[1] - 1) * stride[1] + kernel[1]
+    fill = -np.inf if method == 0 else 0.0
+    padded = np.full((n, c, max(need_h, h + pad[0]), max(need_w, w + pad[1])), fill, np.float64)
+    padded[:, :, pad[0] : pad[0] + h, pad[1] : pad[1] + w] = x
+    windows = sliding_window_view(padded, tuple(kernel), axis=(2, 3))
+    windows = windows[:, :, : out[0] * stride[0] : stride[0], : out[1] * stride[1] : stride[1]]
+    if method == 0:
+        return windows.max(axis=(4, 5)).astype(np.float32)
+    divisor = np.outer(
+        _windows_1d(h, out[0], kernel[0], stride[0], pad[0]),
+        _windows_1d(w, out[1], kernel[1], stride[1], pad[1]),
+    )
+    return (windows.sum(axis=(4, 5)) / divisor).astype(np.float32)
+
+
+def pooling(layer, x: np.ndarray, out_shape: list[int]) -> np.ndarray:
+    param = layer.pooling_param
+    if param.pool not in (0, 1):
+        raise ShapeError("the reference computes MAX and AVE pooling only")
+    if param.global_pooling:
+        reduce = np.max if param.pool == 0 else np.mean
+        return reduce(x, axis=(2, 3), keepdims=True).astype(np.float32)
+    kernel, stride, pad = pooling_window(param)
+    return pool(x, param.pool, tuple(out_shape[2:]), kernel, stride, pad)
+
+
+def lrn(layer, x: np.ndarray) -> np.ndarray:
+    param = layer.lrn_param
+    size, alpha, beta = param.local_size, param.alpha, param.beta
+    if size % 2 == 0:
+        raise ShapeError("LRN's local_size must be odd")
+    squares = x.astype(np.float64) ** 2
+    half = (size - 1) // 2
+    if param.norm_region == 0:  # ACROSS_CHANNELS: a window over neighbouring channels
+        padded = np.pad(squares, ((0, 0), (half, half), (0, 0), (0, 0)))
+        window = sliding_window_view(padded, size, axis=1).sum(axis=-1)
+        scale = param.k + alpha / size * window
+    else:  # WITHIN_CHANNEL: an average over a size x size neighbourhood (Caffe: shift 1, no k)
+        out = x.shape[2:]
+        mean = pool(squares, 1, out, [size, size], [1, 1], [half, half])
+        scale = 1.0 + alpha * mean.astype(np.float64)
+    return (x / scale**beta).astype(np.float32)
