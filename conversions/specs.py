@@ -28,6 +28,17 @@ def export(task, user) -> dict:
     }
 
 
+def unknown_fields(spec: dict) -> str:
+    """The refusal of a spec's unknown top-level fields, or ''."""
+    unknown = sorted(set(spec) - set(SPEC_FIELDS))
+    if not unknown:
+        return ""
+    return _("Unknown fields %(unknown)s; a job spec has: %(fields)s.") % {
+        "unknown": ", ".join(unknown),
+        "fields": ", ".join(SPEC_FIELDS),
+    }
+
+
 def forms(owner, spec) -> tuple[TaskForm | None, OptionsForm | None, dict[str, list[str]]]:
     """(task form, options form, errors by field): the create form's rules applied to `spec`.
 
@@ -35,13 +46,8 @@ def forms(owner, spec) -> tuple[TaskForm | None, OptionsForm | None, dict[str, l
     `options.<key>` and "" for the spec as a whole."""
     if not isinstance(spec, dict):
         return None, None, {"": [_("Send the job spec as a JSON object.")]}
-    unknown = sorted(set(spec) - set(SPEC_FIELDS))
-    if unknown:
-        message = _("Unknown fields %(unknown)s; a job spec has: %(fields)s.") % {
-            "unknown": ", ".join(unknown),
-            "fields": ", ".join(SPEC_FIELDS),
-        }
-        return None, None, {"": [message]}
+    if unknown_fields(spec):
+        return None, None, {"": [unknown_fields(spec)]}
     data = {key: spec[key] for key in FIELDS if spec.get(key) not in (None, "")}
     data = {k: v if isinstance(v, bool) else str(v) for k, v in data.items()}
     data.setdefault("name", suggested_name())
@@ -51,13 +57,13 @@ def forms(owner, spec) -> tuple[TaskForm | None, OptionsForm | None, dict[str, l
     for field, messages in task_form.errors.items():
         errors.setdefault("" if field == "__all__" else field, []).extend(map(str, messages))
     template = ConversionTemplate.objects.enabled().filter(slug=data.get("template", "")).first()
-    options = spec.get("options") or {}
+    options = {} if spec.get("options") is None else spec["options"]
     if not isinstance(options, dict):
         errors.setdefault("options", []).append(_("Send the options as a JSON object."))
         return task_form, None, errors
     if template is None:
         return task_form, None, errors
-    options_form = OptionsForm(template, {f"opt-{k}": _value(v) for k, v in options.items()})
+    options_form = OptionsForm(template, {f"opt-{k}": form_value(v) for k, v in options.items()})
     if not options_form.is_valid():
         for field, messages in options_form.errors.items():
             key = "" if field == "__all__" else f"options.{field}"
@@ -75,7 +81,7 @@ def forms(owner, spec) -> tuple[TaskForm | None, OptionsForm | None, dict[str, l
     return task_form, options_form, errors
 
 
-def _value(value):
+def form_value(value):
     """An option value as the form reads it: lists stay lists (several choices), the rest text."""
     if isinstance(value, list):
         return [str(v) for v in value]
