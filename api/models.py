@@ -80,3 +80,9 @@ class ApiToken(models.Model):
             revoked=timezone.now()
         )
         return bool(changed)
+
+
+# Registered with this app here; the webhooks live in their own module.
+from api.webhooks import Delivery, Webhook  # noqa: E402
+
+__all__ = ["ApiToken", "Delivery", "Webhook"]

@@ -8,8 +8,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from api.models import ApiToken
+from api.webhooks import Delivery, Webhook, WebhookError
 
 NAME_MAX = 60
+DELIVERIES_SHOWN = 20
 
 
 def _name(request: HttpRequest) -> tuple[str, str]:
@@ -33,9 +35,42 @@ def profile(request: HttpRequest) -> HttpResponse:
                 request,
                 _("Token %(name)s created. Copy it now: it is not shown again.") % {"name": name},
             )
-    tokens = ApiToken.objects.filter(user=request.user)
-    context = {"tokens": tokens, "created_text": created_text, "error": error}
-    return render(request, "api/profile.html", context, status=400 if error else 200)
+    return _page(request, created_text=created_text, error=error)
+
+
+def _page(request: HttpRequest, **context) -> HttpResponse:
+    context.update(
+        tokens=ApiToken.objects.filter(user=request.user),
+        webhooks=Webhook.objects.filter(user=request.user),
+        deliveries=Delivery.objects.filter(webhook__user=request.user).select_related("webhook")[
+            :DELIVERIES_SHOWN
+        ],
+    )
+    failed = context.get("error") or context.get("webhook_error")
+    return render(request, "api/profile.html", context, status=400 if failed else 200)
+
+
+@login_required
+@require_POST
+def add_webhook(request: HttpRequest) -> HttpResponse:
+    try:
+        hook = Webhook.register(request.user, request.POST.get("url", ""))
+    except WebhookError as exc:
+        return _page(request, webhook_error=str(exc))
+    messages.success(
+        request,
+        _("Webhook %(url)s added. Copy its secret now: it is not shown again.") % {"url": hook.url},
+    )
+    return _page(request, webhook_secret=hook.secret)
+
+
+@login_required
+@require_POST
+def delete_webhook(request: HttpRequest, webhook_id: int) -> HttpResponse:
+    hook = get_object_or_404(Webhook.objects.filter(user=request.user), pk=webhook_id)
+    hook.delete()
+    messages.success(request, _("Webhook %(url)s deleted.") % {"url": hook.url})
+    return redirect("profile")
 
 
 @login_required

@@ -262,6 +262,14 @@ WORKER_STOP_GRACE = envint("WORKER_STOP_GRACE", 60)
 # INSPECT_TIMEOUT seconds of being asked for (waiting for a worker included) is given up with a message.
 INSPECT_QUEUE = os.getenv("INSPECT_QUEUE", "cpu")
 INSPECT_TIMEOUT = envint("INSPECT_TIMEOUT", 300)
+# Webhooks (api/webhooks.py): delivered by a worker of WEBHOOK_QUEUE, WEBHOOK_ATTEMPTS tries with a
+# pause doubling from WEBHOOK_BACKOFF seconds, WEBHOOK_TIMEOUT seconds each. Destinations on
+# private, loopback or link-local addresses are refused unless WEBHOOK_ALLOW_PRIVATE=true.
+WEBHOOK_QUEUE = os.getenv("WEBHOOK_QUEUE", "cpu")
+WEBHOOK_ATTEMPTS = envint("WEBHOOK_ATTEMPTS", 5)
+WEBHOOK_BACKOFF = envint("WEBHOOK_BACKOFF", 2)
+WEBHOOK_TIMEOUT = envint("WEBHOOK_TIMEOUT", 10)
+WEBHOOK_ALLOW_PRIVATE = envbool("WEBHOOK_ALLOW_PRIVATE", "false")
 # Initializing or running tasks one user may have at once (staff too); creating or retrying one
 # more is refused. 0: no limit.
 MAX_ACTIVE_TASKS_PER_USER = envint("MAX_ACTIVE_TASKS_PER_USER", 4)
