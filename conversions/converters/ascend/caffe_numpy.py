@@ -54,7 +54,7 @@ def forward(net, weights: dict[str, list[np.ndarray]], inputs: dict[str, np.ndar
                 f"Layer '{layer.name}' is a {layer.type} layer, which the Caffe reference does not "
                 f"compute; it computes: {', '.join(sorted(LAYERS))}."
             )
-        params = _shaped(layer, entry.inputs, weights.get(layer.name, []))
+        params = shaped_blobs(layer, entry.inputs, weights.get(layer.name, []))
         try:
             outs = rule(layer, [blobs[b] for b in layer.bottom], params, entry.outputs)
         except ShapeError as exc:
@@ -64,7 +64,8 @@ def forward(net, weights: dict[str, list[np.ndarray]], inputs: dict[str, np.ndar
     return blobs
 
 
-def _shaped(layer, ins, arrays: list[np.ndarray]) -> list[np.ndarray]:
+def shaped_blobs(layer, ins, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """A layer's weight blobs in the shapes the layer needs (caffe_weights), or ReferenceError."""
     expected = expected_blobs(layer, ins)
     if len(arrays) != len(expected):
         raise ReferenceError(

@@ -1,0 +1,2 @@
+"""Caffe models for targets other than Ascend: Caffe to ONNX (onnx_export), and the NumPy reference
+run of the original (ascend.caffe_numpy) that every conversion of a Caffe model is verified against."""
