@@ -39,11 +39,14 @@ def _template(
     produces=None,
 ):
     """`produces`: (output format, converter key) where they are not the chip's usual ones."""
-    output_format, converter = produces or {
-        "ascend": ("om", "ascend"),
-        "arm": ("tflite", "tflite"),
-        "gpu": ("engine", "tensorrt"),
-    }[chip]
+    output_format, converter = (
+        produces
+        or {
+            "ascend": ("om", "ascend"),
+            "arm": ("tflite", "tflite"),
+            "gpu": ("engine", "tensorrt"),
+        }[chip]
+    )
     return {
         "slug": slug,
         "name_en": name_en,

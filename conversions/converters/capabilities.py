@@ -53,8 +53,9 @@ def probe_onnx() -> Capability:
     missing = [name for name, version in tools.items() if version is None]
     if missing:
         return Capability(
-            False, reason=f"{' and '.join(missing)} not installed on this worker (pip install "
-            f"{' '.join(missing)})."
+            False,
+            reason=f"{' and '.join(missing)} not installed on this worker (pip install "
+            f"{' '.join(missing)}).",
         )
     return Capability(True, tools)
 

@@ -61,7 +61,11 @@ def every_layer() -> CaffeNet:
     net.layer("permute", "Permute", ["ave"], permute_param="order: 0 order: 2 order: 3 order: 1")
     net.layer("flat", "Flatten", ["permute"])
     net.layer(
-        "fc", "InnerProduct", ["flat"], blobs=[(10, 36), (10,)], inner_product_param="num_output: 10"
+        "fc",
+        "InnerProduct",
+        ["flat"],
+        blobs=[(10, 36), (10,)],
+        inner_product_param="num_output: 10",
     )
     net.layer("drop", "Dropout", ["fc"], ["fc"])
     net.layer("shape", "Reshape", ["fc"], reshape_param="shape { dim: 0 dim: 2 dim: -1 }")
@@ -107,10 +111,14 @@ def test_a_net_of_every_supported_layer_matches_the_numpy_reference(tmp_path):
     [(7, 3, 2, 1, "CEIL"), (8, 3, 2, 1, "CEIL"), (6, 3, 2, 0, "CEIL"), (9, 2, 2, 0, "CEIL"),
      (8, 3, 2, 0, "FLOOR"), (5, 3, 1, 1, "CEIL")],
 )  # fmt: skip
-def test_pooling_rounds_and_divides_as_caffe_does(tmp_path, method, size, kernel, stride, pad, rounding):
+def test_pooling_rounds_and_divides_as_caffe_does(
+    tmp_path, method, size, kernel, stride, pad, rounding
+):
     net = CaffeNet("pool")
     net.input("data", [1, 2, size, size])
-    param = f"pool: {method} kernel_size: {kernel} stride: {stride} pad: {pad} round_mode: {rounding}"
+    param = (
+        f"pool: {method} kernel_size: {kernel} stride: {stride} pad: {pad} round_mode: {rounding}"
+    )
     net.layer("pool", "Pooling", ["data"], pooling_param=param)
     _, _, rows = parity(tmp_path, net)
     assert rows[0]["verdict"] == "pass", rows

@@ -53,7 +53,9 @@ class Builder:
         from onnx import helper
 
         names = [self.name(base if outputs == 1 else f"{base}_{i}") for i in range(outputs)]
-        self.nodes.append(helper.make_node(op, inputs, names, name=self.name(f"{base}/{op}"), **attrs))
+        self.nodes.append(
+            helper.make_node(op, inputs, names, name=self.name(f"{base}/{op}"), **attrs)
+        )
         return names
 
 
@@ -273,7 +275,9 @@ def _slice(b: Builder, layer, ins, shapes, blobs, outs):
 
 
 def _reshaped(b: Builder, layer, ins, shapes, blobs, outs):
-    return b.node("Reshape", [ins[0], b.const(f"{layer.name}/shape", np.array(outs[0]))], layer.name)
+    return b.node(
+        "Reshape", [ins[0], b.const(f"{layer.name}/shape", np.array(outs[0]))], layer.name
+    )
 
 
 def _crop(b: Builder, layer, ins, shapes, blobs, outs):
