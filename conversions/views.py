@@ -17,9 +17,12 @@ from conversions.converters.base import STAGES
 from conversions.converters.report import Report
 from conversions.listing import PAGE_SIZES, TaskQuery
 from conversions.models import ConversionTask
+from conversions.params import positive_int, positive_ints
 from templates_registry.models import ConversionTemplate
 
 LOG_PAGE = 500
+# The create form's fields a folder browser fills in.
+BROWSE_FIELDS = ("input_location", "output_location")
 LIST_DEFERRED = (
     "options",
     "result",
@@ -41,7 +44,8 @@ def index(request: HttpRequest) -> HttpResponse:
     # The list shows none of the JSON columns: decoding them (the template's option schema most of
     # all) was most of the page's time.
     tasks = _tasks(request).defer(*LIST_DEFERRED)
-    page = Paginator(query.apply(tasks), query.size).get_page(request.GET.get("page"))
+    number = positive_int(request.GET.get("page"), 1)  # past the end: get_page gives the last
+    page = Paginator(query.apply(tasks), query.size).get_page(number)
     context = {
         "page": page,
         "query": query,
@@ -109,8 +113,7 @@ def detail(request: HttpRequest, task_id: int) -> HttpResponse:
 def log(request: HttpRequest, task_id: int) -> HttpResponse:
     """Only the log lines after `after`, and a new tail that polls again while the task is active."""
     task = get_object_or_404(_tasks(request), pk=task_id)
-    after = request.GET.get("after", "0")
-    after = int(after) if after.isdigit() else 0
+    after = positive_int(request.GET.get("after"), 0)
     lines = list(task.log_lines.filter(seq__gt=after)[:LOG_PAGE])
     context = {
         "task": task,
@@ -200,7 +203,7 @@ def delete(request: HttpRequest, task_id: int) -> HttpResponse:
 @require_POST
 def batch_delete(request: HttpRequest) -> HttpResponse:
     """First POST shows what will go and what cannot; the POST with `confirm` deletes the deletable."""
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    ids = positive_ints(request.POST.getlist("ids"))
     tasks = list(_tasks(request).filter(pk__in=ids))
     verdicts = [(task, task.delete_refusal()) for task in tasks]
     refused = [(task, reason) for task, reason in verdicts if reason]
@@ -228,8 +231,11 @@ def browse(request: HttpRequest) -> HttpResponse:
 
     "" is the data directory; `obs://` and `s3://` list buckets, `obs://bucket/a/` one prefix.
     """
-    path = request.GET.get("path", "").strip()
-    field = request.GET.get("field", "input_location")
+    field = request.GET.get("field", "")
+    if field not in BROWSE_FIELDS:
+        field = BROWSE_FIELDS[0]
+    # The Browse button sends the field's own value (hx-include); the browser's links send `path`.
+    path = request.GET.get("path", request.GET.get(field, "")).strip()
     error, listing, where = "", locations.Listing(), path
     try:
         location = locations.parse(path, root_ok=True)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from conversions.forms import OptionsForm, TaskForm, create_task, suggested_name
 from conversions.models import ConversionTask
+from conversions.params import positive_int
 from templates_registry.models import ConversionTemplate
 
 
@@ -59,8 +60,8 @@ def create(request: HttpRequest) -> HttpResponse:
 
 def _similar(request: HttpRequest) -> dict:
     """Initial values copied from another task (`?like=<id>`): after a failure, nothing is typed twice."""
-    like = request.GET.get("like")
-    if not like or not like.isdigit():
+    like = positive_int(request.GET.get("like"))
+    if like is None:
         return {}
     task = ConversionTask.objects.visible_to(request.user).filter(pk=like).first()
     if task is None:

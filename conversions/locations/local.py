@@ -18,6 +18,7 @@ from conversions.locations.rules import (
     check_total,
     vouches_for_a_model,
 )
+from conversions.params import positive_int
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ class LocalLocation:
             (item for item in folder.iterdir() if not item.name.startswith(".")),
             key=lambda p: p.name,
         )
-        start = int(page) if page.isdigit() else 0
+        start = positive_int(page, 0)
         end = start + settings.BROWSE_PAGE_SIZE
         listing = Listing(next_page=str(end) if end < len(entries) else "")
         for item in entries[start:end]:
