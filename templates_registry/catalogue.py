@@ -4,8 +4,8 @@ Plain Python on purpose: this module is imported by a data migration and by a
 management command, so it must not import Django or anything from the project.
 
 ``BUILTIN_TEMPLATES`` lists the 13 templates in the spec's order, plus ``onnx-to-tensorrt`` (ONNX is
-what most GPU users have today) after the other TensorRT templates, then ``caffe-to-tensorrt`` and
-``caffe-to-onnx`` (issue 18). Each template
+what most GPU users have today) after the other TensorRT templates, then ``caffe-to-tflite``,
+``caffe-to-tensorrt`` and ``caffe-to-onnx`` (issue 18). Each template
 carries its option schema (spec sections 2.2-2.5, plus ``soc_version`` for the
 Ascend templates because ATC needs it). Option patterns are Python regular
 expressions that the *whole* value must match (``re.fullmatch``); an empty
@@ -104,9 +104,28 @@ _IN_CAFFE_ZH = (
 _VERIFIED_CAFFE_EN = "Verified against a NumPy reference run of the original Caffe model."
 _VERIFIED_CAFFE_ZH = "以原 Caffe 模型的 NumPy 参考推理结果进行校验。"
 
-# Caffe for GPUs (issue 18). ONNX is what GPU runtimes (TensorRT, ONNX Runtime) read, so
+# Caffe for ARM and GPUs (issue 18). ONNX is what GPU runtimes (TensorRT, ONNX Runtime) read, so
 # caffe-to-onnx is a GPU template too: its own output format and converter key, no new chip.
 CAFFE_TEMPLATES = [
+    _template(
+        "caffe-to-tflite",
+        "Caffe to TFLite",
+        "Caffe转TFLite",
+        (
+            f"Converts a Caffe model ({_IN_CAFFE_EN}, plus a calibration_data/ folder of "
+            f"pre-processed .npy inputs for the calibrated precisions) to TFLite; the model keeps "
+            f"Caffe's N x C x H x W inputs. {_OUT_TFLITE_EN} {_VERIFIED_CAFFE_EN}"
+        ),
+        (
+            f"将 Caffe 模型（{_IN_CAFFE_ZH}；需校准的精度另需 calibration_data/ 目录的预处理 .npy 输入"
+            f"数据）转换为 TFLite，模型保持 Caffe 的 N x C x H x W 输入布局。{_OUT_TFLITE_ZH}"
+            f"{_VERIFIED_CAFFE_ZH}"
+        ),
+        "arm",
+        "caffe",
+        "caffemodel",
+        precision_and_batch("tflite") + [keep_float_layers()] + verified_options(),
+    ),
     _template(
         "caffe-to-tensorrt",
         "Caffe to TensorRT",

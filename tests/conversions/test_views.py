@@ -71,7 +71,7 @@ def test_active_rows_poll_and_ended_rows_do_not(client_alice, user):
 
 def test_create_shows_cards_a_prefilled_name_and_the_chosen_options(client_alice, cnn_folder):
     html = client_alice.get(reverse("conversions:create")).content.decode()
-    assert html.count('class="template-card') == 16
+    assert html.count('class="template-card') == 17
     assert 'value="convert-' in html
     partial = client_alice.get(
         reverse("conversions:create") + "?template=tensorflow-frozen-graph-to-tflite",

@@ -72,3 +72,29 @@ def test_caffe_to_tensorrt_builds_an_engine_checked_against_the_reference(
         assert verification["export"]["verdict"] == "pass"
     assert report["artifacts"]["model"] == "model/net.engine"
     assert (tmp_path / "out/model/net.engine").stat().st_size > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("precision", ["32bit", "16bit", "8bit"])
+def test_caffe_to_tflite_keeps_parity_with_the_reference(caffe_input, tmp_path, precision):
+    rng = np.random.default_rng(5)
+    (caffe_input / "calibration_data").mkdir()
+    for i in range(10):
+        sample = rng.uniform(-1, 1, (1, 3, 12, 12)).astype(np.float32)
+        np.save(caffe_input / f"calibration_data/{i:02d}.npy", sample)
+    report, _ = convert_directly(
+        "tflite", caffe_input, tmp_path / "out", "caffemodel", "arm",
+        {"quantization_precision": precision},
+    )  # fmt: skip
+    verification = report["verification"]
+    names = ["prob_output:0", "side_output:0"]  # graph tensors; config.json keys the Caffe blobs
+    assert [row["name"] for row in verification["outputs"]] == names
+    assert "NumPy reference forward pass of the Caffe model" in verification["checked_with"]
+    if precision == "32bit":
+        assert verification["verdict"] == "pass"
+        assert all(row["max_abs_error"] <= 1e-4 for row in verification["outputs"])
+    else:
+        assert verification["verdict"] in ("pass", "warn"), verification
+    config = json.loads((tmp_path / "out/model/config.json").read_text())
+    assert [o["key"] for o in config["outputs"]] == ["prob", "side"]
+    assert config["inputs"][0]["shape"] == [1, 3, 12, 12]

@@ -16,6 +16,7 @@ SLUGS = [
     "tensorflow-frozen-graph-to-tensorrt",
     "tensorflow-saved-model-to-tensorrt",
     "onnx-to-tensorrt",
+    "caffe-to-tflite",
     "caffe-to-tensorrt",
     "caffe-to-onnx",
     "tensorflow-frozen-graph-to-ascend",
@@ -75,10 +76,10 @@ def test_templates_carry_the_spec_option_keys():
 
 
 def test_chip_framework_and_format_filters():
-    assert ConversionTemplate.objects.search(chip="arm").count() == 2
+    assert ConversionTemplate.objects.search(chip="arm").count() == 3
     assert list(
         ConversionTemplate.objects.search(framework="caffe").values_list("slug", flat=True)
-    ) == ["caffe-to-ascend", "caffe-to-tensorrt", "caffe-to-onnx"]
+    ) == ["caffe-to-ascend", "caffe-to-tflite", "caffe-to-tensorrt", "caffe-to-onnx"]
     assert set(
         ConversionTemplate.objects.search(model_format="onnx").values_list("slug", flat=True)
     ) == {"onnx-to-ascend-tbe", "onnx-to-tensorrt"}
@@ -314,10 +315,10 @@ def test_tflite_templates_offer_mixed_precision_and_layers_kept_float():
     assert "keep_float_layers" in errors
 
 
-def test_migration_0007_adds_the_caffe_gpu_templates():
+def test_migration_0007_adds_the_caffe_templates():
     from django.apps import apps
 
-    migration = import_module("templates_registry.migrations.0007_caffe_gpu_templates")
+    migration = import_module("templates_registry.migrations.0007_caffe_templates")
     ConversionTemplate.objects.filter(slug__in=migration.CAFFE_TEMPLATES).delete()
     migration.forward(apps, None)
     assert list(ConversionTemplate.objects.values_list("slug", flat=True)) == SLUGS
@@ -328,3 +329,11 @@ def test_migration_0007_adds_the_caffe_gpu_templates():
     assert (trt.chip, trt.model_format, trt.converter) == ("gpu", "caffemodel", "tensorrt")
     assert keys("caffe-to-tensorrt") == keys("onnx-to-tensorrt")
     assert trt.timeout_seconds == 1800 and trt.memory_mb == 6144
+    tflite = ConversionTemplate.objects.get(slug="caffe-to-tflite")
+    assert (tflite.chip, tflite.output_format, tflite.converter) == ("arm", "tflite", "tflite")
+    assert keys("caffe-to-tflite") == [
+        "quantization_precision",
+        "batch_size",
+        "keep_float_layers",
+        "accuracy_tolerance",
+    ]

@@ -37,6 +37,17 @@ def read_logged(layout, events: Events):
     return model
 
 
+def tensorflow_model(layout, events: Events):
+    """(TFModel, CaffeModel): the Caffe model as a frozen TensorFlow graph for the TFLite route."""
+    from conversions.converters.caffe.tf_layers import to_graph_def
+    from conversions.converters.tfsource import TFModel
+
+    model = read_logged(layout, events)
+    graph_def, inputs, outputs = to_graph_def(model)
+    events.log("Caffe network built as a TensorFlow graph (Caffe's N x C x H x W inputs kept)")
+    return TFModel(graph_def, inputs, outputs, list(model.outputs)), model
+
+
 def verify_against_reference(model, run, sets, source: str, precision: str, events: Events):
     """(the verification section, the rows): `run(sets)` against the NumPy reference."""
     expected = reference(model, sets)

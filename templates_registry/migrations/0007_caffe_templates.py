@@ -1,10 +1,10 @@
 from django.db import migrations
 
-CAFFE_TEMPLATES = {"caffe-to-tensorrt", "caffe-to-onnx"}
+CAFFE_TEMPLATES = {"caffe-to-tflite", "caffe-to-tensorrt", "caffe-to-onnx"}
 
 
 def forward(apps, schema_editor):
-    """Add caffe-to-tensorrt and caffe-to-onnx (issue 18) after onnx-to-tensorrt."""
+    """Add caffe-to-tflite, caffe-to-tensorrt and caffe-to-onnx (issue 18) after onnx-to-tensorrt."""
     from templates_registry.builtin import refresh_builtin_templates
 
     refresh_builtin_templates(
