@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from conversions import locations
+from conversions import access, locations
 from conversions.charts import layers_chart, verification_chart
 from conversions.converters.base import STAGES
 from conversions.converters.report import Report
@@ -36,6 +36,10 @@ logger = logging.getLogger(__name__)
 
 def _tasks(request: HttpRequest):
     return ConversionTask.objects.visible_to(request.user).select_related("template", "owner")
+
+
+def _editable(request: HttpRequest):
+    return ConversionTask.objects.editable_by(request.user).select_related("template", "owner")
 
 
 @login_required
@@ -129,7 +133,7 @@ def _artifacts(task: ConversionTask) -> list[dict]:
         return []
     names = task.result.get("artifacts_published", []) + ["report.json"]
     try:
-        sizes = locations.parse(task.output_location).sizes(names)
+        sizes = task.output_folder(locations.READ).sizes(names)
     except locations.LocationError:  # the folder or its store is gone: show no files
         return []
     return [{"name": name, "size": sizes[name]} for name in names if name in sizes]
@@ -141,8 +145,8 @@ def artifact(request: HttpRequest, task_id: int, name: str) -> HttpResponse:
     task = get_object_or_404(_tasks(request), pk=task_id)
     if name not in {a["name"] for a in _artifacts(task)}:
         raise Http404(_("No such artifact."))
-    location = locations.parse(task.output_location)
     try:
+        location = task.output_folder(locations.READ)
         if isinstance(location, locations.S3Location) and settings.ARTIFACT_DOWNLOAD == "redirect":
             return redirect(location.download_url(name))
         handle = location.open_file(name)
@@ -163,7 +167,7 @@ def _remove_outputs(tasks: list[ConversionTask]) -> int:
         if not names:
             continue
         try:
-            removed += locations.parse(task.output_location).remove(names + ["report.json"])
+            removed += task.output_folder(locations.WRITE).remove(names + ["report.json"])
         except (locations.LocationError, OSError) as exc:
             logger.warning("task %s: outputs not deleted: %s", task.pk, exc)
     return removed
@@ -184,7 +188,7 @@ def _delete(request: HttpRequest, tasks: list[ConversionTask]) -> int:
 
 @login_required
 def delete(request: HttpRequest, task_id: int) -> HttpResponse:
-    task = get_object_or_404(_tasks(request), pk=task_id)
+    task = get_object_or_404(_editable(request), pk=task_id)
     refusal = task.delete_refusal()
     if request.method == "POST":
         if refusal or not _delete(request, [task]):
@@ -204,7 +208,7 @@ def delete(request: HttpRequest, task_id: int) -> HttpResponse:
 def batch_delete(request: HttpRequest) -> HttpResponse:
     """First POST shows what will go and what cannot; the POST with `confirm` deletes the deletable."""
     ids = positive_ints(request.POST.getlist("ids"))
-    tasks = list(_tasks(request).filter(pk__in=ids))
+    tasks = list(_editable(request).filter(pk__in=ids))
     verdicts = [(task, task.delete_refusal()) for task in tasks]
     refused = [(task, reason) for task, reason in verdicts if reason]
     deletable = [task for task, reason in verdicts if not reason]
@@ -229,7 +233,8 @@ def batch_delete(request: HttpRequest) -> HttpResponse:
 def browse(request: HttpRequest) -> HttpResponse:
     """One page of one folder level, for the folder browser of the create form.
 
-    "" is the data directory; `obs://` and `s3://` list buckets, `obs://bucket/a/` one prefix.
+    "" is the user's home, "/" the data directory; `obs://` and `s3://` list buckets,
+    `obs://bucket/a/` one prefix. What the user may not read is refused (access.browse).
     """
     field = request.GET.get("field", "")
     if field not in BROWSE_FIELDS:
@@ -238,19 +243,23 @@ def browse(request: HttpRequest) -> HttpResponse:
     path = request.GET.get("path", request.GET.get(field, "")).strip()
     error, listing, where = "", locations.Listing(), path
     try:
-        location = locations.parse(path, root_ok=True)
+        location = locations.locate(path, user=request.user, root_ok=True)
         where = str(location)
-        listing = location.listing(request.GET.get("page", ""))
+        listing = access.browse(request.user, location, request.GET.get("page", ""))
     except locations.LocationError as exc:
         error = str(exc)
     parent = "/".join(where.rstrip("/").split("/")[:-1])
+    if parent:
+        parent += "/"
+    elif where.startswith("/") and where != "/":
+        parent = "/"
     context = {
         "path": where,
-        "parent": parent + "/" if parent else "",
+        "parent": parent,
         "folders": listing.folders,
         "files": listing.files,
         "next_page": listing.next_page,
-        "object_roots": locations.OBJECT_SCHEMES if settings.S3_ENABLED and not where else (),
+        "object_roots": access.roots(request.user) if not where else (),
         "error": error,
         "field": field,
     }

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from conversions import access
 from conversions.forms import OptionsForm, TaskForm, create_task, suggested_name
 from conversions.models import ConversionTask
 from conversions.params import positive_int
@@ -69,7 +70,7 @@ def _similar(request: HttpRequest) -> dict:
     return {
         "description": task.description,
         "template": task.template.slug,
-        "input_location": task.input_location,
-        "output_location": task.output_location,
+        "input_location": access.as_named_by(task.input_location, task.owner, request.user),
+        "output_location": access.as_named_by(task.output_location, task.owner, request.user),
         "options": task.options,
     }

@@ -21,7 +21,7 @@ def log_in(page, username="alice"):
 
 
 def test_a_user_creates_a_task_and_watches_it_succeed_without_reloading(
-    page, user, cnn_folder, dirs, worker
+    page, user, cnn_folder, alice_home, worker
 ):
     page.goto("/")
     screenshot(page, "login")
@@ -76,7 +76,7 @@ def test_a_user_creates_a_task_and_watches_it_succeed_without_reloading(
     response = page.request.get(link.get_attribute("href"))
     assert response.ok
     assert response.headers["content-disposition"] == 'attachment; filename="convert-web1.tflite"'
-    published = dirs / "out/web1/model/convert-web1.tflite"
+    published = alice_home / "out/web1/model/convert-web1.tflite"
     assert response.body() == published.read_bytes()
     assert ConversionTask.objects.get(name="convert-web1").status == S.SUCCEEDED
 
@@ -140,9 +140,9 @@ def test_switching_to_chinese_translates_the_labels(page, user):
 
 
 def test_the_folder_browser_and_the_admin_work_under_the_content_security_policy(
-    page, staff_user, dirs, builtin_templates
+    page, staff_user, home, builtin_templates
 ):
-    (dirs / "models" / "it's").mkdir(parents=True)
+    (home(staff_user) / "models" / "it's").mkdir(parents=True)  # staff have a home too
     staff_user.is_superuser = True
     staff_user.save()
     log_in(page, "carol")
@@ -150,7 +150,7 @@ def test_the_folder_browser_and_the_admin_work_under_the_content_security_policy
     assert "script-src 'self'" in response.headers["content-security-policy"]
     page.fill("#id_input_location", "models/")
     page.locator(".with-browser button").first.click()  # Browse, with the typed folder
-    expect(page.locator("#browser-input_location")).to_contain_text("Data directory: /models/")
+    expect(page.locator("#browser-input_location")).to_contain_text("Your folder: models/")
     page.locator("#browser-input_location").get_by_text("Use this folder").click()
     expect(page.locator("#id_input_location")).to_have_value("models/it's/")
     page.locator("#browser-input_location").get_by_text("..").click()

@@ -50,8 +50,8 @@ def url_of(view: str, task: ConversionTask) -> str:
 
 
 @pytest.mark.parametrize("view", VIEWS)
-def test_no_query_string_makes_a_view_fail(client_alice, user, dirs, view):
-    (dirs / "models" / "cnn").mkdir(parents=True)
+def test_no_query_string_makes_a_view_fail(client_alice, user, alice_home, view):
+    (alice_home / "models" / "cnn").mkdir(parents=True)
     task = make_task(user, status=ConversionTask.Status.SUCCEEDED)
     url = url_of(view, task)
 

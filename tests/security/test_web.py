@@ -37,8 +37,8 @@ def handlers(page: str) -> list[str]:
     return found
 
 
-def test_the_browse_xss_payload_lands_nowhere_as_script(client_alice, dirs):
-    (dirs / "models" / TAG).mkdir(parents=True)
+def test_the_browse_xss_payload_lands_nowhere_as_script(client_alice, alice_home):
+    (alice_home / "models" / TAG).mkdir(parents=True)
     response = client_alice.get(
         reverse("conversions:browse"), {"field": PAYLOAD, "path": "models/"}
     )
@@ -51,8 +51,8 @@ def test_the_browse_xss_payload_lands_nowhere_as_script(client_alice, dirs):
     assert 'data-fill="id_input_location"' in page
 
 
-def test_the_browse_button_sends_the_fields_value_as_the_path(client_alice, dirs):
-    (dirs / "models" / "cnn").mkdir(parents=True)
+def test_the_browse_button_sends_the_fields_value_as_the_path(client_alice, alice_home):
+    (alice_home / "models" / "cnn").mkdir(parents=True)
     response = client_alice.get(
         reverse("conversions:browse"),
         {"field": "output_location", "output_location": "models/"},
