@@ -91,7 +91,7 @@ def test_create_filters_template_cards(client_alice):
         HTTP_HX_REQUEST="true",
         HTTP_HX_TARGET="template-cards",
     ).content.decode()
-    assert html.count('class="template-card') == 2 and "<html" not in html
+    assert html.count('class="template-card') == 3 and "<html" not in html
 
 
 def test_create_stores_an_initializing_task_and_enqueues_it(

@@ -83,7 +83,7 @@ def test_chip_framework_and_format_filters():
     assert set(
         ConversionTemplate.objects.search(model_format="onnx").values_list("slug", flat=True)
     ) == {"onnx-to-ascend-tbe", "onnx-to-tensorrt"}
-    assert ConversionTemplate.objects.search(q="TFLite").count() == 2
+    assert ConversionTemplate.objects.search(q="TFLite").count() == 3
 
 
 def test_options_get_defaults_and_the_spec_rules():
