@@ -120,7 +120,9 @@ def _batch_norm(layer, x, params):
     # per channel in float64, then one multiply-add: (x - mean) / sqrt(variance + eps)
     factor = 1.0 / np.sqrt(variance.astype(np.float64) * scale + eps)
     shift = -mean.astype(np.float64) * scale * factor
-    return x * _along(factor.astype(np.float32), 1, x.ndim) + _along(shift, 1, x.ndim)
+    return x * _along(factor.astype(np.float32), 1, x.ndim) + _along(
+        shift.astype(np.float32), 1, x.ndim
+    )
 
 
 def _scale(layer, ins, params, outs):
