@@ -132,7 +132,7 @@ def test_layers_outside_the_set_are_refused_by_name(tmp_path):
     with pytest.raises(CaffeError) as info:
         read_caffe(*net.write(tmp_path))
     assert info.value.problems == [
-        f"Layer '{name}' is a {kind} layer, which the Caffe to ONNX conversion does not support. "
-        f"Supported layer types: {', '.join(sorted(RULES))}."
+        f"Layer '{name}' is a {kind} layer, which the Caffe conversion to ONNX, TFLite and TensorRT "
+        f"does not support. Supported layer types: {', '.join(sorted(RULES))}."
         for name, kind in (("norm", "Normalize"), ("mine", "MyFancyLayer"))
     ]

@@ -44,7 +44,7 @@ def test_caffe_to_onnx_refuses_a_layer_outside_the_set(tmp_path):
     net.write(tmp_path / "in/model")
     with pytest.raises(ConversionError) as info:
         convert_directly("onnx", tmp_path / "in", tmp_path / "out", "caffemodel", "gpu", {})
-    assert "Layer 'norm' is a Normalize layer, which the Caffe to ONNX conversion" in str(
+    assert "Layer 'norm' is a Normalize layer, which the Caffe conversion to ONNX, TFLite" in str(
         info.value
     )
 

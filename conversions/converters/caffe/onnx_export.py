@@ -46,8 +46,8 @@ def unsupported_layers(net) -> list[str]:
     """One problem per layer the export has no rule for, naming the layer, its type and the set."""
     supported = ", ".join(sorted(RULES))
     return [
-        f"Layer '{layer.name}' is a {layer.type} layer, which the Caffe to ONNX conversion does not "
-        f"support. Supported layer types: {supported}."
+        f"Layer '{layer.name}' is a {layer.type} layer, which the Caffe conversion to ONNX, TFLite "
+        f"and TensorRT does not support. Supported layer types: {supported}."
         for layer in net.layer
         if layer.type != "Input" and layer.type not in RULES
     ]
