@@ -117,3 +117,17 @@ def test_nan_and_inf_figures_become_null():
     )
     assert section["layers"][0]["error"] is None and section["float_op_share"] is None
     json.dumps(section, allow_nan=False)
+
+
+def test_layers_are_ranked_by_their_effect_on_the_output_within_the_probe_limit():
+    # "b" and "d" hurt the output when quantized alone, although the local ranking put "a" first
+    harm = {"a": 0.999, "b": 0.9, "c": 0.99, "d": 0.5, "e": 0.1}
+    seen = []
+
+    def attempt(kept):
+        (quantized,) = {"a", "b", "c", "d", "e"} - set(kept)
+        seen.append(quantized)
+        return [{"cosine_similarity": harm[quantized]}]
+
+    assert quantlayers.order_by_effect(list("abcde"), attempt, limit=4) == list("dbcae")
+    assert seen == list("abcd")  # one model per probed layer; "e" was beyond the limit
