@@ -10,7 +10,7 @@ run: setup
 	$(PY) manage.py ensure_admin
 	honcho start --port $(PORT)  # honcho hands PORT to the web process
 
-setup: install
+setup: install .secret_key
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_templates
 	$(PY) manage.py compile_translations
@@ -18,13 +18,17 @@ setup: install
 
 install: $(VENV)/.installed
 
+# A random SECRET_KEY, made once and kept (git-ignored, mode 0600); SECRET_KEY in the environment wins.
+.secret_key: | $(VENV)/.installed
+	$(PY) -m console.secret_key
+
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-test: install
+test: install .secret_key
 	$(PY) manage.py compile_translations
 	$(PY) -m pytest
 	$(PY) tests/scale/on_services.py  # tests/scale again, on PostgreSQL and Redis

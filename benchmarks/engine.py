@@ -13,6 +13,7 @@ resident memory while idle (goal: under 200 MB; TensorFlow lives only in the chi
 import argparse
 import json
 import os
+import secrets
 import signal
 import statistics
 import subprocess
@@ -113,6 +114,7 @@ def main() -> None:
         "DATA_DIR": str(data_dir),
         "WORK_DIR": str(work_dir),
         "LOG_LEVEL": "WARNING",
+        "SECRET_KEY": os.getenv("SECRET_KEY") or secrets.token_urlsafe(50),
     }
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")

@@ -7,6 +7,7 @@ where the services are (default 127.0.0.1, user postgres, trust auth, as in test
 """
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,8 @@ class Environment:
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "console.settings",
+            # One key for the web process and every worker of this run (they sign queued messages).
+            "SECRET_KEY": os.getenv("SECRET_KEY") or secrets.token_urlsafe(50),
             "DATA_DIR": str(self.data_dir),
             "WORK_DIR": str(self.base / "work"),
             "LOG_LEVEL": "WARNING",

@@ -13,6 +13,7 @@ median MB/s of each. Goal: staging at least as fast as boto3's managed download 
 
 import argparse
 import os
+import secrets
 import shutil
 import socket
 import statistics
@@ -53,6 +54,7 @@ def start_store(port: int) -> subprocess.Popen:
 def configure(endpoint: str) -> None:
     os.environ.update(
         DJANGO_SETTINGS_MODULE="console.settings",
+        SECRET_KEY=os.getenv("SECRET_KEY") or secrets.token_urlsafe(50),
         S3_ENDPOINT_URL=endpoint,
         S3_REGION="us-east-1",
         S3_ACCESS_KEY_ID="bench",

@@ -6,13 +6,15 @@ directory ./data. See README.md for every variable.
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from console import secret_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-PLACEHOLDER_SECRET = "dev-only-insecure-secret-change-me"
 
 
 def envbool(name: str, default: str) -> bool:
@@ -24,12 +26,27 @@ def envint(name: str, default: int) -> int:
 
 
 DEBUG = envbool("DEBUG", "false")
-SECRET_KEY = os.getenv("SECRET_KEY", PLACEHOLDER_SECRET)
+# The environment's SECRET_KEY, else the local .secret_key that `make setup` creates; the published
+# placeholder or an empty key stops the console unless DEBUG is on (console/secret_key.py).
+SECRET_KEY = secret_key.load(debug=DEBUG)
 ALLOWED_HOSTS = [h for h in os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
-if SECRET_KEY == PLACEHOLDER_SECRET and not DEBUG and envbool("PRODUCTION", "false"):
-    raise RuntimeError("Set SECRET_KEY: the placeholder secret is refused when PRODUCTION=true.")
+# Behind a TLS-terminating proxy (README, "Production"). HTTPS_PROXY=1 trusts the proxy's
+# X-Forwarded-Proto; TRUSTED_PROXY_HEADER names another header (`X-Forwarded-Proto` form).
+# Only set either when the proxy overwrites that header on every request.
+_proxy_header = os.getenv("TRUSTED_PROXY_HEADER", "").strip()
+if not _proxy_header and envbool("HTTPS_PROXY", "false"):
+    _proxy_header = "X-Forwarded-Proto"
+if _proxy_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "false")
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "false")
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "false")
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", "false")
+CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", "false")
+X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -38,6 +55,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "django_htmx",
     "template_partials",
     "django_q",
@@ -55,8 +74,47 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user and address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one user from one
+# address, that user is locked out from that address for AXES_COOLOFF_MINUTES (0: until a staff
+# member deletes the lockout in admin, "Access attempts"). Other users and addresses are unaffected.
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+# How many reverse proxies append to X-Forwarded-For in front of the console (0: none, the address
+# is REMOTE_ADDR). Set it exactly: one too many trusts an address the client wrote itself.
+TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 0)
+AXES_CLIENT_IP_CALLABLE = "console.client_ip.client_ip"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 30)) or None
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp): scripts and styles only from the console's own static
+# files, so a value that slips into a page cannot run script. No inline script, no inline handler.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 ROOT_URLCONF = "console.urls"
 WSGI_APPLICATION = "console.wsgi.application"
@@ -215,5 +273,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler", "stream": sys.stderr}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes: lockouts are warnings; every successful login at INFO is noise.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

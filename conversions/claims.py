@@ -31,9 +31,10 @@ class OutputBusy(locations.LocationError):
 def rivals(task: ConversionTask, identity: str) -> list[ConversionTask]:
     """Other tasks marked as publishing into the folder `identity`, lowest id first."""
     found = []
-    for other in ConversionTask.objects.publishing().exclude(pk=task.pk).order_by("pk"):
-        try:
-            if locations.parse(other.output_location).identity == identity:
+    others = ConversionTask.objects.publishing().exclude(pk=task.pk).select_related("owner")
+    for other in others.order_by("pk"):
+        try:  # each task's folder as its owner names it: `out/` of two users are two folders
+            if locations.locate(other.output_location, user=other.owner).identity == identity:
                 found.append(other)
         except locations.LocationError:
             continue

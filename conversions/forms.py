@@ -47,6 +47,7 @@ class TaskForm(forms.Form):
     def __init__(self, *args, owner=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.owner = owner
+        self.resolved = {}
         self.fields["name"].widget.attrs.update(pattern=NAME_RE.pattern, maxlength=24)
 
     def clean_name(self) -> str:
@@ -73,7 +74,7 @@ class TaskForm(forms.Form):
         return description
 
     def clean_input_location(self) -> str:
-        location = self._location("input_location")
+        location = self._location("input_location", locations.READ)
         try:
             location.check_input()
         except locations.LocationError as exc:
@@ -81,30 +82,47 @@ class TaskForm(forms.Form):
         return str(location)
 
     def clean_output_location(self) -> str:
-        return str(self._location("output_location"))
+        return str(self._location("output_location", locations.WRITE))
 
-    def _location(self, field: str):
+    def _location(self, field: str, need: str):
+        """The location for the owner, through the access check; kept for clean()."""
         try:
-            return locations.parse(self.cleaned_data[field])
+            found = locations.parse(self.cleaned_data[field], user=self.owner, need=need)
         except locations.LocationError as exc:
             raise forms.ValidationError(str(exc)) from None
+        self.resolved[field] = found
+        return found
 
     def clean(self):
         data = super().clean()
         refusal = active_task_refusal(self.owner)
         if refusal:
             self.add_error(None, refusal)
-        if data.get("input_location") and data.get("input_location") == data.get("output_location"):
-            self.add_error(
-                "output_location", _("Choose an output folder other than the input folder.")
-            )
-        elif data.get("output_location") and not data.get("overwrite"):
-            self._refuse_converted_output(data["output_location"])
+        source, target = self.resolved.get("input_location"), self.resolved.get("output_location")
+        if source and target and "input_location" in data and "output_location" in data:
+            try:
+                clash = locations.overlap(source, target)
+            except locations.LocationError as exc:
+                self.add_error("output_location", str(exc))
+                return data
+            if clash:
+                self.add_error(
+                    "output_location",
+                    _(
+                        "The output folder %(output)s and the input folder %(input)s overlap (one "
+                        "is the other, or lies inside it): choose an output folder apart from the "
+                        "input."
+                    )
+                    % {"output": target, "input": source},
+                )
+                return data
+        if target and "output_location" in data and not data.get("overwrite"):
+            self._refuse_converted_output(target)
         return data
 
-    def _refuse_converted_output(self, output: str) -> None:
+    def _refuse_converted_output(self, output) -> None:
         try:
-            taken = locations.parse(output).holds_converted_model()
+            taken = output.holds_converted_model()
         except locations.LocationError as exc:
             self.add_error("output_location", str(exc))
             return

@@ -24,18 +24,20 @@ class InspectionError(Exception):
 
 
 def resolve(location: str, user=None):
-    """The location `user` asked to inspect, or InspectionError saying why it cannot be read.
+    """The location `user` asked to inspect (read access needed), or InspectionError saying why it
+    cannot be read.
 
     Cheap (no staging): the web process calls it before queueing, the worker again before staging.
     """
     try:
-        return locations.parse(location)
+        return locations.parse(location, user=user, need=locations.READ)
     except locations.LocationError as exc:
         raise InspectionError(str(exc)) from None
 
 
 def inspect_location(location: str, chip: str = "", user=None) -> dict:
-    """The inspection report of the model at `location` (see converters.inspection.inspect_folder)."""
+    """The inspection report of the model at `location` as `user` names it (see
+    converters.inspection.inspect_folder)."""
     source = resolve(location, user)
     workdir = Path(tempfile.mkdtemp(prefix="inspect-", dir=_work_dir()))
     try:

@@ -47,7 +47,7 @@ def _this_worker_is_stopping() -> bool:
 
 def run_conversion(task_id: int) -> str:
     """Claim the task and convert it; a task already claimed, canceled or deleted is left alone."""
-    task = ConversionTask.objects.select_related("template").filter(pk=task_id).first()
+    task = ConversionTask.objects.select_related("template", "owner").filter(pk=task_id).first()
     if task is None:
         return "deleted"
     if task.status == ConversionTask.Status.INITIALIZING and _this_worker_is_stopping():

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.http import QueryDict
 
 from conversions.models import ConversionTask
+from conversions.params import positive_int
 from templates_registry.models import ConversionTemplate
 
 PAGE_SIZES = (10, 20, 50)
@@ -42,9 +43,9 @@ class TaskQuery:
             query.framework = params["framework"]
         if params.get("sort") in SORTS:
             query.sort = params["sort"]
-        size = params.get("size", "")
-        if size.isascii() and size.isdigit() and int(size) in PAGE_SIZES:
-            query.size = int(size)
+        size = positive_int(params.get("size"))
+        if size in PAGE_SIZES:
+            query.size = size
         return query
 
     def apply(self, tasks):

@@ -12,9 +12,16 @@ from templates_registry.models import ConversionTemplate
 
 
 class TaskQuerySet(models.QuerySet):
+    """The one permission vocabulary of the views: staff see and act on every task, everyone else
+    on their own. Cancel, retry, delete and the rest all ask `editable_by`."""
+
     def visible_to(self, user):
-        """Staff see every task; everyone else only their own."""
+        if not user.is_authenticated:
+            return self.none()
         return self if user.is_staff else self.filter(owner=user)
+
+    def editable_by(self, user):
+        return self.visible_to(user)
 
     def active(self):
         return self.filter(status__in=ConversionTask.ACTIVE)
@@ -82,6 +89,22 @@ class ConversionTask(models.Model):
         if not self.started:
             return None
         return (self.finished or timezone.now()) - self.started
+
+    def input_folder(self):
+        """The input folder, resolved for the task's owner through the access check (READ).
+
+        A task stores its folders as its owner wrote them (`models/x/` is in the owner's home), so
+        they resolve the same way whenever the task runs, and a revoked grant stops it plainly."""
+        from conversions import locations
+
+        return locations.parse(self.input_location, user=self.owner, need=locations.READ)
+
+    def output_folder(self, need: str = "write"):
+        """The output folder, resolved for the task's owner (WRITE to publish or delete, READ to
+        list and download)."""
+        from conversions import locations
+
+        return locations.parse(self.output_location, user=self.owner, need=need)
 
     def delete_refusal(self) -> str:
         """Why this task cannot be deleted now, or ''."""
@@ -315,5 +338,8 @@ class Worker(models.Model):
         return dict(sorted(found.items()))
 
 
-# Registered with this app here; the model lives in its own module (models.py stays small).
-from conversions.inspections import Inspection  # noqa: E402, F401
+# Registered with this app here; each model lives in its own module (models.py stays small).
+from conversions.grants import FolderGrant  # noqa: E402
+from conversions.inspections import Inspection  # noqa: E402
+
+__all__ = ["ConversionTask", "FolderGrant", "Inspection", "TaskLogLine", "Worker"]

@@ -125,8 +125,9 @@ class Attempt:
         input_dir.mkdir()
         try:
             self.stage("staging")
-            source = locations.parse(task.input_location)
-            target = locations.parse(task.output_location)
+            # Resolved for the task's owner now: a grant revoked since creation stops the task.
+            source = task.input_folder()
+            target = task.output_folder(locations.WRITE)
             if not task.overwrite and target.holds_converted_model():
                 self._refuse_taken_output()
                 return
@@ -240,7 +241,7 @@ class Attempt:
             "task": self._task_summary(),
         }
         try:
-            target = target or locations.parse(self.task.output_location)
+            target = target or self.task.output_folder(locations.WRITE)
             self._publish(target, output_dir, report)
         except (locations.LocationError, OSError) as exc:
             self.log.add(f"Could not write the output folder: {exc}", "error")

@@ -1,6 +1,9 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from conversions import views, views_control, views_create, views_inspect, views_workers
+from conversions.params import IdConverter
+
+register_converter(IdConverter, "id")
 
 app_name = "conversions"
 
@@ -11,12 +14,12 @@ urlpatterns = [
     path("tasks/inspect/<int:inspection_id>/", views_inspect.inspection, name="inspection"),
     path("tasks/delete/", views.batch_delete, name="batch_delete"),
     path("tasks/browse/", views.browse, name="browse"),
-    path("tasks/<int:task_id>/", views.detail, name="detail"),
-    path("tasks/<int:task_id>/row/", views.row, name="row"),
-    path("tasks/<int:task_id>/log/", views.log, name="log"),
-    path("tasks/<int:task_id>/delete/", views.delete, name="delete"),
-    path("tasks/<int:task_id>/artifacts/<path:name>", views.artifact, name="artifact"),
-    path("tasks/<int:task_id>/cancel/", views_control.cancel, name="cancel"),
-    path("tasks/<int:task_id>/retry/", views_control.retry, name="retry"),
+    path("tasks/<id:task_id>/", views.detail, name="detail"),
+    path("tasks/<id:task_id>/row/", views.row, name="row"),
+    path("tasks/<id:task_id>/log/", views.log, name="log"),
+    path("tasks/<id:task_id>/delete/", views.delete, name="delete"),
+    path("tasks/<id:task_id>/artifacts/<path:name>", views.artifact, name="artifact"),
+    path("tasks/<id:task_id>/cancel/", views_control.cancel, name="cancel"),
+    path("tasks/<id:task_id>/retry/", views_control.retry, name="retry"),
     path("workers/", views_workers.workers, name="workers"),
 ]

@@ -11,15 +11,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from conversions import locations
+from conversions import access, locations
 from conversions.charts import layers_chart, verification_chart
 from conversions.converters.base import STAGES
 from conversions.converters.report import Report
 from conversions.listing import PAGE_SIZES, TaskQuery
 from conversions.models import ConversionTask
+from conversions.params import positive_int, positive_ints
 from templates_registry.models import ConversionTemplate
 
 LOG_PAGE = 500
+# The create form's fields a folder browser fills in.
+BROWSE_FIELDS = ("input_location", "output_location")
 LIST_DEFERRED = (
     "options",
     "result",
@@ -35,13 +38,18 @@ def _tasks(request: HttpRequest):
     return ConversionTask.objects.visible_to(request.user).select_related("template", "owner")
 
 
+def _editable(request: HttpRequest):
+    return ConversionTask.objects.editable_by(request.user).select_related("template", "owner")
+
+
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     query = TaskQuery.from_params(request.GET)
     # The list shows none of the JSON columns: decoding them (the template's option schema most of
     # all) was most of the page's time.
     tasks = _tasks(request).defer(*LIST_DEFERRED)
-    page = Paginator(query.apply(tasks), query.size).get_page(request.GET.get("page"))
+    number = positive_int(request.GET.get("page"), 1)  # past the end: get_page gives the last
+    page = Paginator(query.apply(tasks), query.size).get_page(number)
     context = {
         "page": page,
         "query": query,
@@ -109,8 +117,7 @@ def detail(request: HttpRequest, task_id: int) -> HttpResponse:
 def log(request: HttpRequest, task_id: int) -> HttpResponse:
     """Only the log lines after `after`, and a new tail that polls again while the task is active."""
     task = get_object_or_404(_tasks(request), pk=task_id)
-    after = request.GET.get("after", "0")
-    after = int(after) if after.isdigit() else 0
+    after = positive_int(request.GET.get("after"), 0)
     lines = list(task.log_lines.filter(seq__gt=after)[:LOG_PAGE])
     context = {
         "task": task,
@@ -126,7 +133,7 @@ def _artifacts(task: ConversionTask) -> list[dict]:
         return []
     names = task.result.get("artifacts_published", []) + ["report.json"]
     try:
-        sizes = locations.parse(task.output_location).sizes(names)
+        sizes = task.output_folder(locations.READ).sizes(names)
     except locations.LocationError:  # the folder or its store is gone: show no files
         return []
     return [{"name": name, "size": sizes[name]} for name in names if name in sizes]
@@ -138,8 +145,8 @@ def artifact(request: HttpRequest, task_id: int, name: str) -> HttpResponse:
     task = get_object_or_404(_tasks(request), pk=task_id)
     if name not in {a["name"] for a in _artifacts(task)}:
         raise Http404(_("No such artifact."))
-    location = locations.parse(task.output_location)
     try:
+        location = task.output_folder(locations.READ)
         if isinstance(location, locations.S3Location) and settings.ARTIFACT_DOWNLOAD == "redirect":
             return redirect(location.download_url(name))
         handle = location.open_file(name)
@@ -160,7 +167,7 @@ def _remove_outputs(tasks: list[ConversionTask]) -> int:
         if not names:
             continue
         try:
-            removed += locations.parse(task.output_location).remove(names + ["report.json"])
+            removed += task.output_folder(locations.WRITE).remove(names + ["report.json"])
         except (locations.LocationError, OSError) as exc:
             logger.warning("task %s: outputs not deleted: %s", task.pk, exc)
     return removed
@@ -181,7 +188,7 @@ def _delete(request: HttpRequest, tasks: list[ConversionTask]) -> int:
 
 @login_required
 def delete(request: HttpRequest, task_id: int) -> HttpResponse:
-    task = get_object_or_404(_tasks(request), pk=task_id)
+    task = get_object_or_404(_editable(request), pk=task_id)
     refusal = task.delete_refusal()
     if request.method == "POST":
         if refusal or not _delete(request, [task]):
@@ -200,8 +207,8 @@ def delete(request: HttpRequest, task_id: int) -> HttpResponse:
 @require_POST
 def batch_delete(request: HttpRequest) -> HttpResponse:
     """First POST shows what will go and what cannot; the POST with `confirm` deletes the deletable."""
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
-    tasks = list(_tasks(request).filter(pk__in=ids))
+    ids = positive_ints(request.POST.getlist("ids"))
+    tasks = list(_editable(request).filter(pk__in=ids))
     verdicts = [(task, task.delete_refusal()) for task in tasks]
     refused = [(task, reason) for task, reason in verdicts if reason]
     deletable = [task for task, reason in verdicts if not reason]
@@ -226,25 +233,33 @@ def batch_delete(request: HttpRequest) -> HttpResponse:
 def browse(request: HttpRequest) -> HttpResponse:
     """One page of one folder level, for the folder browser of the create form.
 
-    "" is the data directory; `obs://` and `s3://` list buckets, `obs://bucket/a/` one prefix.
+    "" is the user's home, "/" the data directory; `obs://` and `s3://` list buckets,
+    `obs://bucket/a/` one prefix. What the user may not read is refused (access.browse).
     """
-    path = request.GET.get("path", "").strip()
-    field = request.GET.get("field", "input_location")
+    field = request.GET.get("field", "")
+    if field not in BROWSE_FIELDS:
+        field = BROWSE_FIELDS[0]
+    # The Browse button sends the field's own value (hx-include); the browser's links send `path`.
+    path = request.GET.get("path", request.GET.get(field, "")).strip()
     error, listing, where = "", locations.Listing(), path
     try:
-        location = locations.parse(path, root_ok=True)
+        location = locations.locate(path, user=request.user, root_ok=True)
         where = str(location)
-        listing = location.listing(request.GET.get("page", ""))
+        listing = access.browse(request.user, location, request.GET.get("page", ""))
     except locations.LocationError as exc:
         error = str(exc)
     parent = "/".join(where.rstrip("/").split("/")[:-1])
+    if parent:
+        parent += "/"
+    elif where.startswith("/") and where != "/":
+        parent = "/"
     context = {
         "path": where,
-        "parent": parent + "/" if parent else "",
+        "parent": parent,
         "folders": listing.folders,
         "files": listing.files,
         "next_page": listing.next_page,
-        "object_roots": locations.OBJECT_SCHEMES if settings.S3_ENABLED and not where else (),
+        "object_roots": access.roots(request.user) if not where else (),
         "error": error,
         "field": field,
     }

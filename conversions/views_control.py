@@ -1,4 +1,4 @@
-"""Cancel and retry: POST-only, CSRF-protected, and only for the task's owner."""
+"""Cancel and retry: POST-only, CSRF-protected, for those who may edit the task (its owner, staff)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,14 +7,16 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from conversions import locations
 from conversions.jobs import enqueue
 from conversions.models import ConversionTask
 from conversions.quota import active_task_refusal
 
 
-def _own_task(request: HttpRequest, task_id: int) -> ConversionTask:
+def _editable_task(request: HttpRequest, task_id: int) -> ConversionTask:
     return get_object_or_404(
-        ConversionTask.objects.select_related("template").filter(owner=request.user), pk=task_id
+        ConversionTask.objects.editable_by(request.user).select_related("template", "owner"),
+        pk=task_id,
     )
 
 
@@ -22,7 +24,7 @@ def _own_task(request: HttpRequest, task_id: int) -> ConversionTask:
 @require_POST
 def cancel(request: HttpRequest, task_id: int) -> HttpResponse:
     """Cancel an initializing or running task; a running converter is killed by its worker."""
-    task = _own_task(request, task_id)
+    task = _editable_task(request, task_id)
     if task.mark_canceled():
         task.append_log([("warning", _("Canceled by %(user)s.") % {"user": request.user})])
         messages.success(request, _("Task %(name)s canceled.") % {"name": task.name})
@@ -39,8 +41,14 @@ def cancel(request: HttpRequest, task_id: int) -> HttpResponse:
 @require_POST
 def retry(request: HttpRequest, task_id: int) -> HttpResponse:
     """Run a failed or canceled task again with the same parameters, as a new attempt."""
-    task = _own_task(request, task_id)
-    refusal = active_task_refusal(request.user) if task.status in task.RETRYABLE else ""
+    task = _editable_task(request, task_id)
+    try:  # the owner's access now, not at creation: a revoked grant is said here, not by the worker
+        task.input_folder()
+        task.output_folder(locations.WRITE)
+    except locations.LocationError as exc:
+        messages.error(request, str(exc))
+        return redirect("conversions:detail", task.pk)
+    refusal = active_task_refusal(task.owner) if task.status in task.RETRYABLE else ""
     if refusal:
         messages.error(request, refusal)
     elif task.retry():

@@ -6,8 +6,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from conversions import access
 from conversions.forms import OptionsForm, TaskForm, create_task, suggested_name
 from conversions.models import ConversionTask
+from conversions.params import positive_int
 from templates_registry.models import ConversionTemplate
 
 
@@ -59,8 +61,8 @@ def create(request: HttpRequest) -> HttpResponse:
 
 def _similar(request: HttpRequest) -> dict:
     """Initial values copied from another task (`?like=<id>`): after a failure, nothing is typed twice."""
-    like = request.GET.get("like")
-    if not like or not like.isdigit():
+    like = positive_int(request.GET.get("like"))
+    if like is None:
         return {}
     task = ConversionTask.objects.visible_to(request.user).filter(pk=like).first()
     if task is None:
@@ -68,7 +70,7 @@ def _similar(request: HttpRequest) -> dict:
     return {
         "description": task.description,
         "template": task.template.slug,
-        "input_location": task.input_location,
-        "output_location": task.output_location,
+        "input_location": access.as_named_by(task.input_location, task.owner, request.user),
+        "output_location": access.as_named_by(task.output_location, task.owner, request.user),
         "options": task.options,
     }

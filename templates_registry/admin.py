@@ -21,10 +21,12 @@ class TemplateAdminForm(forms.ModelForm):
             "position",
         ]
         widgets = {
-            "option_schema": forms.Textarea(
-                attrs={"rows": 24, "cols": 100, "style": "font-family: monospace"}
-            )
+            "option_schema": forms.Textarea(attrs={"rows": 24, "cols": 100, "class": "monospace"})
         }
+
+    class Media:
+        # A stylesheet, not a style attribute: the Content-Security-Policy allows no inline style.
+        css = {"all": ["css/admin.css"]}
 
 
 @admin.register(ConversionTemplate)

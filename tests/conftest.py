@@ -44,6 +44,26 @@ def dirs(settings, tmp_path):
     return settings.DATA_DIR
 
 
+@pytest.fixture
+def home(dirs):
+    """home(user_or_name) -> the user's home folder (made), where their `models/x/` lies."""
+    from conversions import access
+
+    def home_of(user) -> Path:
+        name = user if isinstance(user, str) else user.get_username()
+        folder = dirs / access.USERS / access.home_name(name)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    return home_of
+
+
+@pytest.fixture
+def alice_home(home) -> Path:
+    """alice's home folder: the `user` fixture's `models/x/` and `out/x/` are here."""
+    return home("alice")
+
+
 @pytest.fixture(scope="session")
 def cnn_pb(tmp_path_factory) -> Path:
     """A small Keras CNN (32x32x3 -> 10) frozen to model/cnn.pb; input `input:0`, output `Identity:0`."""
@@ -53,9 +73,9 @@ def cnn_pb(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def cnn_folder(dirs, cnn_pb) -> str:
-    """models/cnn/ in the data directory, laid out for the ARM frozen-graph template."""
-    target = dirs / "models" / "cnn" / "model"
+def cnn_folder(alice_home, cnn_pb) -> str:
+    """models/cnn/ in alice's home, laid out for the ARM frozen-graph template."""
+    target = alice_home / "models" / "cnn" / "model"
     target.mkdir(parents=True)
     shutil.copy(cnn_pb, target / "cnn.pb")
     return "models/cnn/"

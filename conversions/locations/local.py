@@ -18,16 +18,18 @@ from conversions.locations.rules import (
     check_total,
     vouches_for_a_model,
 )
+from conversions.params import positive_int
 
 
 @dataclass(frozen=True)
 class LocalLocation:
     """A folder inside the data directory."""
 
-    path: str  # normalized, ends with "/"; "" is the data directory itself
+    path: str  # from the data directory's root, normalized, ends with "/"; "" is the root itself
+    shown: str | None = None  # as its user names it (`models/x/`, `/shared/x/`); None: `path`
 
     def __str__(self) -> str:
-        return self.path
+        return self.path if self.shown is None else self.shown
 
     @property
     def root(self) -> Path:
@@ -38,7 +40,7 @@ class LocalLocation:
         folder = (self.root / self.path).resolve()
         if folder != self.root and self.root not in folder.parents:
             raise LocationError(
-                _("The folder %(path)s leads outside the data directory.") % {"path": self.path}
+                _("The folder %(path)s leads outside the data directory.") % {"path": self}
             )
         return folder
 
@@ -57,7 +59,7 @@ class LocalLocation:
         """LocationError unless the folder exists (the form's early check)."""
         if not self.is_folder():
             raise LocationError(
-                _("The folder %(path)s does not exist in the data directory.") % {"path": self.path}
+                _("The folder %(path)s does not exist in the data directory.") % {"path": self}
             )
 
     def holds_converted_model(self) -> bool:
@@ -77,7 +79,7 @@ class LocalLocation:
         if not source.is_dir():
             raise LocationError(
                 _("The input folder %(path)s does not exist in the data directory.")
-                % {"path": self.path}
+                % {"path": self}
             )
         items = sorted(source.rglob("*"))
         for item in items:
@@ -108,13 +110,13 @@ class LocalLocation:
         with nofollow.opened(self.root, self._parts(), create=True) as folder:
             link = nofollow.find_link(folder)
             if link:
-                raise nofollow.link_refused(self.path + link)
+                raise nofollow.link_refused(f"{self}{link}")
             nofollow.unlink_regular(folder, REPORT)
             for source, name in files:
                 *subfolders, leaf = check_path(name).rstrip("/").split("/")
-                with nofollow.opened(folder, subfolders, create=True, shown=self.path) as target:
+                with nofollow.opened(folder, subfolders, create=True, shown=str(self)) as target:
                     nofollow.write_file(
-                        target, leaf, source, self.path + "/".join([*subfolders, leaf])
+                        target, leaf, source, str(self) + "/".join([*subfolders, leaf])
                     )
 
     def remove(self, names: list[str]) -> int:
@@ -152,7 +154,7 @@ class LocalLocation:
             (item for item in folder.iterdir() if not item.name.startswith(".")),
             key=lambda p: p.name,
         )
-        start = int(page) if page.isdigit() else 0
+        start = positive_int(page, 0)
         end = start + settings.BROWSE_PAGE_SIZE
         listing = Listing(next_page=str(end) if end < len(entries) else "")
         for item in entries[start:end]:

@@ -40,6 +40,7 @@ from conversions.locations.rules import (
     key_target,
     vouches_for_a_model,
 )
+from conversions.params import positive_int
 
 SCHEMES = ("obs", "s3")
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -316,7 +317,7 @@ class S3Location:
         if not self.bucket:
             with plain_errors(self, "listing the buckets"):
                 names = sorted(b["Name"] for b in client().list_buckets().get("Buckets", []))
-            start = int(page) if page.isdigit() else 0
+            start = positive_int(page, 0)
             end = start + size
             return Listing(folders=names[start:end], next_page=str(end) if end < len(names) else "")
         ask = dict(Bucket=self.bucket, Prefix=self.prefix, Delimiter="/", MaxKeys=size)

@@ -10,6 +10,21 @@
     });
   });
 
+  // <select data-autosubmit>: choosing an option submits its form (the language switch).
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("select[data-autosubmit]")) {
+      event.target.form.submit();
+    }
+  });
+
+  // Folder browser: <button data-fill="input id" data-value="path"> puts the path in the input.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-fill]");
+    if (!button) return;
+    var input = document.getElementById(button.dataset.fill);
+    if (input) input.value = button.dataset.value;
+  });
+
   // Copy buttons: <button data-copy="text">.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");

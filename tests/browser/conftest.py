@@ -45,8 +45,19 @@ def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(20_000)
+    # Every page runs under the Content-Security-Policy: one violation (an inline script or
+    # handler, an eval, a foreign source) fails the test that caused it.
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text
+            and violations.append(f"{page.url}: {message.text}")
+        ),
+    )
     yield page
     context.close()
+    assert violations == [], "CSP violations in the browser console:\n" + "\n".join(violations)
 
 
 def screenshot(page, name: str) -> None:

@@ -4,23 +4,24 @@ import pytest
 from playwright.sync_api import expect
 
 from conversions.models import ConversionTask
+from templates_registry.models import ConversionTemplate
 from tests.browser.conftest import screenshot
-from tests.conversions.factories import make_task
+from tests.conversions.factories import TFLITE, make_task
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 S = ConversionTask.Status
 
 
-def log_in(page):
+def log_in(page, username="alice"):
     page.goto("/")
     expect(page).to_have_url("/login/?next=/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "alice-pass-123")
+    page.fill("#id_username", username)
+    page.fill("#id_password", f"{username}-pass-123")
     page.click("button[type=submit]")
 
 
 def test_a_user_creates_a_task_and_watches_it_succeed_without_reloading(
-    page, user, cnn_folder, dirs, worker
+    page, user, cnn_folder, alice_home, worker
 ):
     page.goto("/")
     screenshot(page, "login")
@@ -75,7 +76,7 @@ def test_a_user_creates_a_task_and_watches_it_succeed_without_reloading(
     response = page.request.get(link.get_attribute("href"))
     assert response.ok
     assert response.headers["content-disposition"] == 'attachment; filename="convert-web1.tflite"'
-    published = dirs / "out/web1/model/convert-web1.tflite"
+    published = alice_home / "out/web1/model/convert-web1.tflite"
     assert response.body() == published.read_bytes()
     assert ConversionTask.objects.get(name="convert-web1").status == S.SUCCEEDED
 
@@ -136,3 +137,33 @@ def test_switching_to_chinese_translates_the_labels(page, user):
     expect(page.locator(".template-card").first).to_contain_text("Caffe转Ascend")
     expect(page.locator("select[name=chip]")).to_contain_text("全部芯片类型")
     screenshot(page, "create-zh")
+
+
+def test_the_folder_browser_and_the_admin_work_under_the_content_security_policy(
+    page, staff_user, home, builtin_templates
+):
+    (home(staff_user) / "models" / "it's").mkdir(parents=True)  # staff have a home too
+    staff_user.is_superuser = True
+    staff_user.save()
+    log_in(page, "carol")
+    response = page.goto("/tasks/new/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.fill("#id_input_location", "models/")
+    page.locator(".with-browser button").first.click()  # Browse, with the typed folder
+    expect(page.locator("#browser-input_location")).to_contain_text("Your folder: models/")
+    page.locator("#browser-input_location").get_by_text("Use this folder").click()
+    expect(page.locator("#id_input_location")).to_have_value("models/it's/")
+    page.locator("#browser-input_location").get_by_text("..").click()
+    expect(page.locator("#browser-input_location")).to_contain_text("models/")
+    screenshot(page, "create-browser")
+
+    page.goto(f"/admin/auth/user/{staff_user.pk}/change/")
+    expect(page.locator("#id_username")).to_have_value("carol")
+    page.goto("/admin/axes/accessattempt/")
+    expect(page.locator("h1")).to_be_visible()
+    template = ConversionTemplate.objects.get(slug=TFLITE)
+    page.goto(f"/admin/templates_registry/conversiontemplate/{template.pk}/change/")
+    schema = page.locator("#id_option_schema")
+    expect(schema).to_be_visible()
+    assert "monospace" in schema.evaluate("(area) => getComputedStyle(area).fontFamily")
+    screenshot(page, "admin-template")

@@ -34,9 +34,9 @@ def no_child_here(monkeypatch):
 
 
 @pytest.fixture
-def folder(dirs) -> str:
+def folder(alice_home) -> str:
     """A folder to inspect, for tests in which no converter child runs."""
-    (dirs / "models/m/model").mkdir(parents=True)
+    (alice_home / "models/m/model").mkdir(parents=True)
     return "models/m/"
 
 
@@ -72,9 +72,9 @@ def test_inspect_queues_a_job_on_the_cpu_queue_and_returns_a_polling_fragment(
 
 
 def test_a_second_inspect_while_one_is_in_flight_rejoins_it(
-    client_alice, user, folder, dirs, no_child_here
+    client_alice, user, folder, alice_home, no_child_here
 ):
-    (dirs / "models/other/model").mkdir(parents=True)
+    (alice_home / "models/other/model").mkdir(parents=True)
     post_inspect(client_alice, folder)
     first = Inspection.objects.get(owner=user)
     first.claim(worker="w1")
@@ -142,8 +142,8 @@ def test_the_job_stores_the_report_and_the_poll_fills_the_empty_tensor_options(
 
 
 @pytest.mark.slow
-def test_the_job_says_what_is_wrong_with_the_folder(client_alice, user, dirs):
-    (dirs / "empty/model").mkdir(parents=True)
+def test_the_job_says_what_is_wrong_with_the_folder(client_alice, user, alice_home):
+    (alice_home / "empty/model").mkdir(parents=True)
     post_inspect(client_alice, "empty/", template=TFLITE)
     inspection = Inspection.objects.get(owner=user)
     assert jobs.run_inspection(inspection.pk) == ST.FAILED
@@ -236,16 +236,18 @@ def test_inspect_end_to_end_through_a_real_worker(client, user, cnn_folder, work
 
 
 @pytest.mark.slow
-def test_the_inspect_model_command_prints_tensors_and_options(cnn_folder):
+def test_the_inspect_model_command_prints_tensors_and_options(user, cnn_folder):
     out = io.StringIO()
-    call_command("inspect_model", cnn_folder, "--chip", "arm", stdout=out)
+    call_command("inspect_model", cnn_folder, "--chip", "arm", "--user", "alice", stdout=out)
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("cnn.pb: frozen_graph, ")
     assert "input   input:0  [1, 32, 32, 3]  float32" in lines
     assert "output  Identity:0" in lines
     assert "--option input_tensor_names=input" in lines
     out = io.StringIO()
-    call_command("inspect_model", cnn_folder, "--json", stdout=out)
+    call_command("inspect_model", cnn_folder, "--json", "--user", "alice", stdout=out)
     assert json.loads(out.getvalue())["outputs"] == ["Identity:0"]
     with pytest.raises(CommandError, match="does not exist"):
-        call_command("inspect_model", "models/none/", stdout=io.StringIO())
+        call_command("inspect_model", "models/none/", "--user", "alice", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="Name the user to act as with --user"):
+        call_command("inspect_model", cnn_folder, stdout=io.StringIO())  # no superuser

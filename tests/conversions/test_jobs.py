@@ -30,11 +30,11 @@ def convert(user, folder, name="convert-demo", **options):
 
 
 def test_it_converts_a_frozen_graph_to_tflite_that_matches_tensorflow(
-    user, cnn_folder, cnn_pb, dirs
+    user, cnn_folder, cnn_pb, alice_home
 ):
     task = convert(user, cnn_folder)
     assert task.status == S.SUCCEEDED, task.error_message
-    out = dirs / "out" / "convert-demo"
+    out = alice_home / "out" / "convert-demo"
     for name in ("model/convert-demo.tflite", "model/config.json", "job_log.txt", "report.json"):
         assert (out / name).is_file(), name
     arrays = np.random.default_rng(3).uniform(-1, 1, size=(16, 32, 32, 3)).astype(np.float32)
@@ -60,18 +60,18 @@ def failed(task) -> str:
     return task.error_message
 
 
-def test_a_folder_without_model_fails_with_the_layout_rule(user, dirs):
-    (dirs / "models/empty").mkdir(parents=True)
-    (dirs / "models/empty/cnn.pb").write_bytes(b"x")
+def test_a_folder_without_model_fails_with_the_layout_rule(user, alice_home):
+    (alice_home / "models/empty").mkdir(parents=True)
+    (alice_home / "models/empty/cnn.pb").write_bytes(b"x")
     message = failed(convert(user, "models/empty/"))
     assert "No model/ folder: put the model in a folder named exactly 'model'" in message
-    report = json.loads((dirs / "out/convert-demo/report.json").read_text())
+    report = json.loads((alice_home / "out/convert-demo/report.json").read_text())
     assert report["status"] == "failed" and report["error"] == message
-    assert "No model/ folder" in (dirs / "out/convert-demo/job_log.txt").read_text()
+    assert "No model/ folder" in (alice_home / "out/convert-demo/job_log.txt").read_text()
 
 
-def test_two_pb_files_fail_naming_both(user, cnn_folder, cnn_pb, dirs):
-    shutil.copy(cnn_pb, dirs / "models/cnn/model/other.pb")
+def test_two_pb_files_fail_naming_both(user, cnn_folder, cnn_pb, alice_home):
+    shutil.copy(cnn_pb, alice_home / "models/cnn/model/other.pb")
     message = failed(convert(user, cnn_folder))
     assert (
         "2 .pb files in model/ (model/cnn.pb, model/other.pb): keep exactly one frozen graph."
@@ -79,21 +79,21 @@ def test_two_pb_files_fail_naming_both(user, cnn_folder, cnn_pb, dirs):
     )
 
 
-def test_a_truncated_pb_fails_as_truncated(user, cnn_folder, dirs):
-    path = dirs / "models/cnn/model/cnn.pb"
+def test_a_truncated_pb_fails_as_truncated(user, cnn_folder, alice_home):
+    path = alice_home / "models/cnn/model/cnn.pb"
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     message = failed(convert(user, cnn_folder))
     assert "truncated" in message and "cnn.pb" in message
 
 
-def test_a_graph_with_variables_is_not_a_frozen_graph(user, dirs):
+def test_a_graph_with_variables_is_not_a_frozen_graph(user, alice_home):
     import tensorflow as tf
 
     model = modelkit.small_cnn()
     function = tf.function(lambda x: model(x)).get_concrete_function(
         tf.TensorSpec([1, 32, 32, 3], tf.float32)
     )
-    folder = dirs / "models/unfrozen/model"
+    folder = alice_home / "models/unfrozen/model"
     folder.mkdir(parents=True)
     (folder / "graph.pb").write_bytes(function.graph.as_graph_def().SerializeToString())
     message = failed(convert(user, "models/unfrozen/"))
@@ -121,18 +121,18 @@ def test_a_canceled_task_is_not_claimed(user, cnn_folder):
     assert task.status == S.CANCELED and task.log_lines.count() == 0
 
 
-def test_a_fail_verdict_fails_the_task_and_still_publishes_model_and_report(user, dirs):
+def test_a_fail_verdict_fails_the_task_and_still_publishes_model_and_report(user, alice_home):
     """Random-weight MobileNetV2's softmax collapses to zeros in int8 (see modelkit.mobilenet_v2)."""
-    modelkit.freeze(modelkit.mobilenet_v2(), dirs / "models/mnv2/model/mobilenet.pb")
-    (dirs / "models/mnv2/calibration_data").mkdir()
+    modelkit.freeze(modelkit.mobilenet_v2(), alice_home / "models/mnv2/model/mobilenet.pb")
+    (alice_home / "models/mnv2/calibration_data").mkdir()
     arrays = np.random.default_rng(0).uniform(-1, 1, size=(8, 96, 96, 3)).astype(np.float32)
-    np.save(dirs / "models/mnv2/calibration_data/images.npy", arrays)
+    np.save(alice_home / "models/mnv2/calibration_data/images.npy", arrays)
     task = convert(user, "models/mnv2/", quantization_precision="8bit", batch_size=4)
     assert failed(task) == (
         "The converted model does not match the original (verification verdict: fail). "
         "The figures are in report.json."
     )
-    out = dirs / "out/convert-demo"
+    out = alice_home / "out/convert-demo"
     assert (out / "model/convert-demo.tflite").is_file()
     report = json.loads((out / "report.json").read_text())
     assert report["status"] == "failed" and report["verification"]["verdict"] == "fail"

@@ -26,9 +26,9 @@ def tiling_graph(path):
     return frozen.outputs[0].name.split(":")[0]
 
 
-def test_a_graph_that_allocates_too_much_fails_with_the_memory_limit(user, dirs, settings):
+def test_a_graph_that_allocates_too_much_fails_with_the_memory_limit(user, alice_home, settings):
     settings.CONVERSION_MEMORY_MB = 2048
-    output = tiling_graph(dirs / "models/huge/model/huge.pb")
+    output = tiling_graph(alice_home / "models/huge/model/huge.pb")
     task = make_task(
         user, input_location="models/huge/", options={**CNN_OPTIONS, "output_tensor_names": output}
     )

@@ -224,8 +224,8 @@ def test_detail_shows_dashes_for_figures_a_non_finite_output_lacks(client_alice,
     assert "<td><code>Identity:0</code></td><td>–</td><td>–</td>" in html
 
 
-def published_task(user, dirs, name):
-    out = dirs / "out" / name
+def published_task(user, alice_home, name):
+    out = alice_home / "out" / name
     (out / "model").mkdir(parents=True)
     for file in ("model/m.tflite", "model/config.json", "job_log.txt", "report.json", "mine.txt"):
         (out / file).write_text("x")
@@ -238,22 +238,22 @@ def published_task(user, dirs, name):
     )
 
 
-def test_deleting_keeps_the_outputs_unless_asked(client_alice, user, dirs):
-    kept, gone = published_task(user, dirs, "kept"), published_task(user, dirs, "gone")
+def test_deleting_keeps_the_outputs_unless_asked(client_alice, user, alice_home):
+    kept, gone = published_task(user, alice_home, "kept"), published_task(user, alice_home, "gone")
     url = reverse("conversions:batch_delete")
     client_alice.post(url, {"ids": [kept.pk], "confirm": "1"})
-    assert (dirs / "out/kept/model/m.tflite").is_file()
+    assert (alice_home / "out/kept/model/m.tflite").is_file()
     response = client_alice.post(
         url, {"ids": [gone.pk], "confirm": "1", "delete_outputs": "1"}, follow=True
     )
     assert "4 output files deleted." in response.content.decode()
-    out = dirs / "out/gone"
+    out = alice_home / "out/gone"
     assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]  # only what the task wrote went
     assert not ConversionTask.objects.filter(pk__in=[kept.pk, gone.pk]).exists()
 
 
-def test_the_confirmation_offers_to_delete_outputs(client_alice, user, dirs):
-    task = published_task(user, dirs, "t")
+def test_the_confirmation_offers_to_delete_outputs(client_alice, user, alice_home):
+    task = published_task(user, alice_home, "t")
     html = client_alice.post(
         reverse("conversions:batch_delete"), {"ids": [task.pk]}
     ).content.decode()
@@ -268,7 +268,7 @@ def test_detail_says_when_a_target_cannot_be_verified_here(client_alice, user):
 
 
 def test_target_gpus_are_checkboxes_stored_as_the_schemas_string(
-    client_alice, user, dirs, cnn_folder
+    client_alice, user, alice_home, cnn_folder
 ):
     url = reverse("conversions:create")
     html = client_alice.get(

@@ -22,9 +22,9 @@ def limit(settings):
 
 
 @pytest.fixture
-def model_folder(dirs) -> str:
-    (dirs / "models/m/model").mkdir(parents=True)
-    (dirs / "models/m/model/m.pb").write_bytes(b"not checked here")
+def model_folder(alice_home) -> str:
+    (alice_home / "models/m/model").mkdir(parents=True)
+    (alice_home / "models/m/model/m.pb").write_bytes(b"not checked here")
     return "models/m/"
 
 

@@ -37,12 +37,12 @@ def convert(user, folder, **options):
     return task
 
 
-def strict_report(dirs) -> dict:
-    text = (dirs / "out/strict/report.json").read_text()
+def strict_report(alice_home) -> dict:
+    text = (alice_home / "out/strict/report.json").read_text()
     return json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in report.json"))
 
 
-def test_an_inf_figure_fails_the_task_with_its_verdict_not_a_worker_crash(user, dirs):
+def test_an_inf_figure_fails_the_task_with_its_verdict_not_a_worker_crash(user, alice_home):
     """y = x * 1000 * 1000 leaves float16's range (65504): the 16bit ONNX computes Inf, the original
     does not, and the report's error figures are null instead of Infinity."""
     import onnx
@@ -56,8 +56,8 @@ def test_an_inf_figure_fails_the_task_with_its_verdict_not_a_worker_crash(user, 
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
         initializer=[thousand],
     )
-    (dirs / "models/big/model").mkdir(parents=True)
-    onnx.save(helper.make_model(graph, ir_version=8), str(dirs / "models/big/model/m.onnx"))
+    (alice_home / "models/big/model").mkdir(parents=True)
+    onnx.save(helper.make_model(graph, ir_version=8), str(alice_home / "models/big/model/m.onnx"))
     task = make_task(
         user,
         slug="onnx-to-tensorrt",
@@ -69,17 +69,17 @@ def test_an_inf_figure_fails_the_task_with_its_verdict_not_a_worker_crash(user, 
     task.refresh_from_db()
     assert task.status == ConversionTask.Status.FAILED
     assert task.error_message.startswith("The converted model does not match the original")
-    row = strict_report(dirs)["verification"]["outputs"][0]
+    row = strict_report(alice_home)["verification"]["outputs"][0]
     assert row["finite"] is False and row["max_abs_error"] is None and row["verdict"] == "fail"
     assert task.result["verification"]["outputs"][0]["mean_abs_error"] is None
 
 
-def test_an_original_model_that_outputs_nan_fails_with_a_plain_message(user, dirs):
+def test_an_original_model_that_outputs_nan_fails_with_a_plain_message(user, alice_home):
     """This model once crashed the final database write: its NaN figures reached the JSON column
     ("The worker failed unexpectedly")."""
     import tensorflow as tf
 
-    freeze_function(dirs / "models/nan/model/nan.pb", lambda x: tf.sqrt(x), [1, 10])
+    freeze_function(alice_home / "models/nan/model/nan.pb", lambda x: tf.sqrt(x), [1, 10])
     task = convert(user, "models/nan/")
     assert task.status == ConversionTask.Status.FAILED
     message = task.error_message
@@ -90,7 +90,7 @@ def test_an_original_model_that_outputs_nan_fails_with_a_plain_message(user, dir
     count = int(message.split("output Identity:0 has ")[1].split(" NaN")[0])
     assert 10 < count < 70 and " NaN and 0 Inf of 80 values" in message, message
     assert "not a conversion problem" in message
-    assert strict_report(dirs)["status"] == "failed"
+    assert strict_report(alice_home)["status"] == "failed"
 
 
 def test_the_report_turns_nan_and_inf_into_null():

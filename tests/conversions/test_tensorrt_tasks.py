@@ -81,7 +81,7 @@ def test_the_probe_names_the_builders_without_importing_them():
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_builds_the_engine_and_publishes_it_with_the_builder_log(
-    client, user, cnn_folder, dirs, worker
+    client, user, cnn_folder, alice_home, worker
 ):
     client.force_login(user)
     form = create_form("engine1", cnn_folder, quantization_precision="16bit", target_gpus="SM86")
@@ -94,7 +94,7 @@ def test_a_worker_builds_the_engine_and_publishes_it_with_the_builder_log(
 
     task = wait_for(ended, timeout=180, what="the worker to build the engine")
     assert task.status == S.SUCCEEDED, task.error_message
-    out = dirs / "out/engine1"
+    out = alice_home / "out/engine1"
     for name in (
         "model/engine1.engine",
         "model/engine1.onnx",

@@ -20,7 +20,7 @@ def ended(task_id):
 
 
 def test_a_task_created_in_the_console_is_converted_by_the_worker(
-    client, user, cnn_folder, dirs, worker
+    client, user, cnn_folder, alice_home, worker
 ):
     client.force_login(user)
     form = {
@@ -43,15 +43,15 @@ def test_a_task_created_in_the_console_is_converted_by_the_worker(
     assert task.status == S.SUCCEEDED, task.error_message
     assert S.RUNNING in seen or task.started is not None
     for name in ("model/convert-web1.tflite", "model/config.json", "job_log.txt", "report.json"):
-        assert (dirs / "out/web1" / name).is_file(), name
+        assert (alice_home / "out/web1" / name).is_file(), name
     assert task.worker and task.heartbeat is not None
     # The converter ran confined (Linux with Landlock, as on every host we run tests on).
-    assert "Sandbox: Landlock ABI" in (dirs / "out/web1" / "job_log.txt").read_text()
+    assert "Sandbox: Landlock ABI" in (alice_home / "out/web1" / "job_log.txt").read_text()
 
 
-def test_the_worker_keeps_serving_after_a_bad_folder(client, user, cnn_folder, dirs, worker):
+def test_the_worker_keeps_serving_after_a_bad_folder(client, user, cnn_folder, alice_home, worker):
     client.force_login(user)
-    (dirs / "models/nomodel").mkdir(parents=True)
+    (alice_home / "models/nomodel").mkdir(parents=True)
     base = {
         "template": "tensorflow-frozen-graph-to-tflite",
         **{f"opt-{k}": v for k, v in CNN_OPTIONS.items()},
@@ -86,9 +86,12 @@ def run_convert(settings, *args):
     )
 
 
-def test_convert_wait_exits_zero_with_the_files(settings, admin_user, cnn_folder, dirs, worker):
-    """With evaluation_data/, the summary ends with the accuracy of both models."""
-    evaluation = dirs / "models/cnn/evaluation_data"
+def test_convert_wait_exits_zero_with_the_files(
+    settings, admin_user, user, cnn_folder, alice_home, worker
+):
+    """With evaluation_data/, the summary ends with the accuracy of both models; --user alice
+    acts as alice: her models/cnn/, her out/cli/, her task."""
+    evaluation = alice_home / "models/cnn/evaluation_data"
     evaluation.mkdir()
     rng = np.random.default_rng(4)
     np.save(evaluation / "inputs.npy", rng.uniform(-1, 1, (20, 32, 32, 3)).astype(np.float32))
@@ -102,18 +105,20 @@ def test_convert_wait_exits_zero_with_the_files(settings, admin_user, cnn_folder
         "out/cli/",
         "--name",
         "cli-ok",
+        "--user",
+        "alice",
         "--wait",
         *options,
     )
     assert result.returncode == 0, result.stderr
     task_id = int(result.stdout.splitlines()[0])
-    assert ConversionTask.objects.get(pk=task_id).status == S.SUCCEEDED
+    assert ConversionTask.objects.get(pk=task_id, owner=user).status == S.SUCCEEDED
     assert (
         "succeeded: outputs in out/cli/" in result.stdout
         and "converting 25%" in result.stdout
         and "verifying 70%" in result.stdout
     )
-    assert (dirs / "out/cli/model/cli-ok.tflite").is_file()
+    assert (alice_home / "out/cli/model/cli-ok.tflite").is_file()
     assert (
         f"verification: pass on 8 samples (random (seed {task_id})), worst-sample cosine 1.0"
         in (result.stdout)
@@ -123,10 +128,11 @@ def test_convert_wait_exits_zero_with_the_files(settings, admin_user, cnn_folder
     assert line.endswith(", drop 0.00 points (tolerance 1) -> pass")
 
 
-def test_convert_wait_exits_non_zero_with_the_message(settings, admin_user, dirs, worker):
-    (dirs / "models/twice/model").mkdir(parents=True)
+def test_convert_wait_exits_non_zero_with_the_message(settings, admin_user, home, worker):
+    """Without --user, convert acts as the only superuser: models/twice/ is in admin's home."""
+    (home(admin_user) / "models/twice/model").mkdir(parents=True)
     for name in ("a.pb", "b.pb"):
-        (dirs / "models/twice/model" / name).write_bytes(b"x")
+        (home(admin_user) / "models/twice/model" / name).write_bytes(b"x")
     options = [f"--option={k}={v}" for k, v in CNN_OPTIONS.items()]
     result = run_convert(
         settings, "--input", "models/twice/", "--output", "out/twice/", "--wait", *options

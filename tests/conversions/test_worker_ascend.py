@@ -44,8 +44,9 @@ def convert_lenet(settings, dirs, name):
 
 
 def test_a_caffe_task_is_converted_to_an_om_by_the_worker(
-    client, settings, admin_user, dirs, atc_path, worker
+    client, settings, admin_user, home, atc_path, worker
 ):
+    dirs = home(admin_user)  # convert acts as the only superuser
     result = convert_lenet(settings, dirs, "lenet-om")
     assert result.returncode == 0, result.stderr
     task = ConversionTask.objects.get(pk=int(result.stdout.splitlines()[0]))
@@ -72,8 +73,9 @@ def test_a_caffe_task_is_converted_to_an_om_by_the_worker(
 
 
 def test_without_atc_the_task_fails_with_the_install_message(
-    settings, admin_user, dirs, no_atc, worker
+    settings, admin_user, home, no_atc, worker
 ):
+    dirs = home(admin_user)
     result = convert_lenet(settings, dirs, "lenet-none")
     assert result.returncode == 1
     task = ConversionTask.objects.get(name="lenet-none")

@@ -26,7 +26,9 @@ def attempts(task: ConversionTask) -> int:
     return task.log_lines.filter(text__startswith=f"Task {task.name}: template").count()
 
 
-def test_two_workers_drain_20_tasks_each_converted_exactly_once(workers, user, cnn_folder, dirs):
+def test_two_workers_drain_20_tasks_each_converted_exactly_once(
+    workers, user, cnn_folder, alice_home
+):
     first, second = workers.start(), workers.start()
     tasks = make_tasks(user, cnn_folder, 20)
     started = time.monotonic()
@@ -49,9 +51,9 @@ def test_two_workers_drain_20_tasks_each_converted_exactly_once(workers, user, c
         assert attempts(task) == 1, f"{task.name} ran {attempts(task)} times"
         assert task.worker in names
         by_worker[task.worker] = by_worker.get(task.worker, 0) + 1
-        report = json.loads((dirs / task.output_location / "report.json").read_text())
+        report = json.loads((alice_home / task.output_location / "report.json").read_text())
         assert report["task"]["id"] == task.pk and report["status"] == "succeeded"
-        assert (dirs / task.output_location / f"model/{task.name}.tflite").is_file()
+        assert (alice_home / task.output_location / f"model/{task.name}.tflite").is_file()
     print(f"tasks per worker: {sorted(by_worker.values())}")
     assert set(by_worker) == names, f"one worker did all the work: {by_worker}"
     live = {w.name: w for w in Worker.objects.live()}
@@ -61,7 +63,7 @@ def test_two_workers_drain_20_tasks_each_converted_exactly_once(workers, user, c
 
 
 def test_kill_9_of_a_worker_mid_conversion_fails_that_task_as_lost_and_loses_no_other(
-    workers, user, cnn_folder, dirs
+    workers, user, cnn_folder, alice_home
 ):
     first, second = workers.start(), workers.start()
     tasks = make_tasks(user, cnn_folder, 4)
@@ -76,7 +78,8 @@ def test_kill_9_of_a_worker_mid_conversion_fails_that_task_as_lost_and_loses_no_
     assert task.status == S.FAILED
     assert task.error_message.startswith("Worker lost, last seen at ")
     assert workers.name(victim) in task.error_message
-    assert not (dirs / task.output_location / "report.json").exists()  # nothing half-published
+    # nothing half-published
+    assert not (alice_home / task.output_location / "report.json").exists()
     # The converter dies with its worker (its death signal; the kernel delivers it once the
     # worker's process is gone, which a loaded machine may take a moment to finish).
     wait_for(lambda: converter_pids(task.pk) == [], timeout=30, what="the converter to die")
@@ -86,13 +89,13 @@ def test_kill_9_of_a_worker_mid_conversion_fails_that_task_as_lost_and_loses_no_
             other = wait_for(lambda o=other: ended(o.pk), timeout=300, what=f"{other.name}")
             assert other.status == S.SUCCEEDED, other.error_message
             assert attempts(other) == 1
-            assert (dirs / other.output_location / "report.json").is_file()
+            assert (alice_home / other.output_location / "report.json").is_file()
     assert Worker.objects.get(name=workers.name(victim)).state == Worker.State.LOST
     assert survivor.poll() is None
 
 
 def test_cancel_during_a_conversion_kills_the_child_and_the_worker_goes_on(
-    workers, client, user, cnn_folder, dirs
+    workers, client, user, cnn_folder, alice_home
 ):
     worker = workers.start()
     (task,) = make_tasks(user, cnn_folder, 1, prefix="cancel")
@@ -105,7 +108,7 @@ def test_cancel_during_a_conversion_kills_the_child_and_the_worker_goes_on(
     wait_for(
         lambda: not converter_pids(task.pk), timeout=30, what="the converter child to be killed"
     )
-    assert not (dirs / task.output_location / "report.json").exists()
+    assert not (alice_home / task.output_location / "report.json").exists()
     task.refresh_from_db()
     assert task.status == S.CANCELED and task.error_message == "Canceled by the user."
     # The worker is free again and converts the next task; a retry of the canceled one succeeds.
@@ -119,7 +122,7 @@ def test_cancel_during_a_conversion_kills_the_child_and_the_worker_goes_on(
 
 
 def test_sigterm_lets_the_running_conversion_finish_within_the_grace_period(
-    workers, user, cnn_folder, dirs
+    workers, user, cnn_folder, alice_home
 ):
     worker = workers.start(WORKER_STOP_GRACE=300)
     (task,) = make_tasks(user, cnn_folder, 1, prefix="grace")
@@ -128,12 +131,12 @@ def test_sigterm_lets_the_running_conversion_finish_within_the_grace_period(
     assert worker.wait(timeout=300) == 0
     task.refresh_from_db()
     assert task.status == S.SUCCEEDED, task.error_message
-    assert (dirs / task.output_location / "report.json").is_file()
+    assert (alice_home / task.output_location / "report.json").is_file()
     assert Worker.objects.get(name=workers.name(worker)).state == Worker.State.STOPPED
 
 
 def test_sigterm_past_the_grace_period_fails_the_task_and_hands_back_the_queue(
-    workers, user, cnn_folder, dirs
+    workers, user, cnn_folder, alice_home
 ):
     worker = workers.start(WORKER_STOP_GRACE=0)
     tasks = make_tasks(user, cnn_folder, 2, prefix="stop")
@@ -146,7 +149,7 @@ def test_sigterm_past_the_grace_period_fails_the_task_and_hands_back_the_queue(
     assert running.status == S.FAILED
     assert running.error_message.startswith("Worker stopped: it was asked to stop (SIGTERM)")
     assert converter_pids(running.pk) == []
-    assert not (dirs / running.output_location / "report.json").exists()
+    assert not (alice_home / running.output_location / "report.json").exists()
     # The other task was never started: it waits in the queue for the next worker, not lost.
     assert ConversionTask.objects.get(pk=waiting.pk).status == S.INITIALIZING
     workers.start()

@@ -113,8 +113,10 @@ def test_remove_and_open_file_do_not_follow_links(dirs, tmp_path, victim):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
-def test_a_task_whose_output_holds_a_planted_link_fails_naming_it(user, cnn_folder, dirs, victim):
-    out = dirs / "out" / "planted"
+def test_a_task_whose_output_holds_a_planted_link_fails_naming_it(
+    user, cnn_folder, alice_home, victim
+):
+    out = alice_home / "out" / "planted"
     (out / "model").mkdir(parents=True)
     (out / "model" / "planted.tflite.partial").symlink_to(victim)
     task = make_task(
@@ -133,6 +135,11 @@ def test_a_task_whose_output_holds_a_planted_link_fails_naming_it(user, cnn_fold
     assert not (out / "model" / "planted.tflite").exists()
 
 
+def mine(path: str) -> LocalLocation:
+    """alice's `path`, as her tasks' output folders resolve."""
+    return LocalLocation(f"users/alice/{path}", path)
+
+
 def running_task(user, name, output="out/same/"):
     task = make_task(user, name=name, output_location=output, overwrite=True)
     attempt = task.claim("test:1")
@@ -145,13 +152,13 @@ def test_a_second_writer_of_one_folder_fails_plainly_naming_the_first(user, dirs
     settings.OUTPUT_CLAIM_WAIT = 0
     first, first_attempt = running_task(user, "first")
     second, second_attempt = running_task(user, "second", output="out/same")
-    assert claim_output(first, first_attempt, LocalLocation("out/same/"))
+    assert claim_output(first, first_attempt, mine("out/same/"))
     with pytest.raises(OutputBusy, match=f"out/same/ is being written by task {first.pk}"):
-        claim_output(second, second_attempt, LocalLocation("out/same/"))
+        claim_output(second, second_attempt, mine("out/same/"))
     assert first.mark_succeeded(first_attempt, {})
-    assert claim_output(second, second_attempt, LocalLocation("out/same/"))
+    assert claim_output(second, second_attempt, mine("out/same/"))
     other, other_attempt = running_task(user, "other", output="out/other/")
-    assert claim_output(other, other_attempt, LocalLocation("out/other/"))
+    assert claim_output(other, other_attempt, mine("out/other/"))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -172,7 +179,7 @@ def test_two_tasks_publishing_one_folder_at_once_take_turns(user, dirs, settings
 
     def publish(task, attempt, hold):
         try:
-            claim_output(task, attempt, LocalLocation("out/same/"))
+            claim_output(task, attempt, mine("out/same/"))
             events.append(("in", task.name))
             if hold:
                 wait_for(lambda: looks[second.pk] >= 2, timeout=30, what="the second to look")
@@ -181,7 +188,7 @@ def test_two_tasks_publishing_one_folder_at_once_take_turns(user, dirs, settings
         finally:
             connection.close()
 
-    assert claim_output(first, first_attempt, LocalLocation("out/same/"))  # first is writing
+    assert claim_output(first, first_attempt, mine("out/same/"))  # first is writing
     first_thread = threading.Thread(target=publish, args=(first, first_attempt, True))
     second_thread = threading.Thread(target=publish, args=(second, second_attempt, False))
     second_thread.start()

@@ -91,3 +91,22 @@ def buckets(s3):
     for name in ("models-in", "models-out"):
         s3.client.create_bucket(Bucket=name)
     return s3
+
+
+GRANTED_BUCKETS = ("models-in", "models-out", "no-such-bucket", "gone-bucket")
+
+
+@pytest.fixture(autouse=True)
+def alice_reaches_the_buckets(request):
+    """Buckets are reachable only through a grant: where a test has alice (`user`), she holds a
+    read-write grant on each bucket these tests name (tests/security/test_tenancy.py tries
+    without)."""
+    if "user" not in request.fixturenames:
+        return
+    from conversions.models import FolderGrant
+
+    user = request.getfixturevalue("user")
+    for bucket in GRANTED_BUCKETS:
+        FolderGrant.objects.create(
+            user=user, location=f"obs://{bucket}/", access=FolderGrant.Access.READ_WRITE
+        )

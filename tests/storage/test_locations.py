@@ -14,9 +14,22 @@ from conversions.locations.s3 import plain
 pytestmark = pytest.mark.django_db
 
 
+class Operator:
+    """A staff stand-in: these tests are about the store, not about who may reach it."""
+
+    is_staff = is_superuser = is_active = is_authenticated = True
+
+    def get_username(self) -> str:
+        return "operator"
+
+
+def parse(text: str, **kwargs):
+    return locations.parse(text, user=Operator(), need=locations.WRITE, **kwargs)
+
+
 def test_object_locations_follow_the_path_rules(s3):
-    assert str(locations.parse("OBS://models-in/cnn/v1")) == "obs://models-in/cnn/v1/"
-    assert str(locations.parse("s3://models-in/")) == "s3://models-in/"
+    assert str(parse("OBS://models-in/cnn/v1")) == "obs://models-in/cnn/v1/"
+    assert str(parse("s3://models-in/")) == "s3://models-in/"
     for text, message in [
         ("obs://ab/x/", "bucket name of 3 to 63"),
         ("obs://Models/x/", "bucket name of 3 to 63"),
@@ -30,13 +43,13 @@ def test_object_locations_follow_the_path_rules(s3):
         ("http://models-in/a/", "obs://bucket/prefix/"),
     ]:
         with pytest.raises(locations.LocationError, match=message):
-            locations.parse(text)
+            parse(text)
 
 
 def test_object_storage_is_refused_when_not_configured(settings):
     settings.S3_ENABLED = False
     with pytest.raises(locations.LocationError, match="not configured on this console"):
-        locations.parse("obs://models-in/cnn/")
+        parse("obs://models-in/cnn/")
 
 
 def test_staging_downloads_the_prefix_and_nothing_beside_it(buckets, tmp_path):
@@ -45,7 +58,7 @@ def test_staging_downloads_the_prefix_and_nothing_beside_it(buckets, tmp_path):
     client.put_object(Bucket="models-in", Key="cnn/calibration_data/a.npy", Body=b"npy")
     client.put_object(Bucket="models-in", Key="cnn/model/", Body=b"")  # a console's folder marker
     client.put_object(Bucket="models-in", Key="cnn2/model/other.pb", Body=b"no")
-    locations.parse("obs://models-in/cnn/").stage_into(tmp_path)
+    parse("obs://models-in/cnn/").stage_into(tmp_path)
     staged = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert staged == ["calibration_data/a.npy", "model/cnn.pb"]
     assert (tmp_path / "model/cnn.pb").read_bytes() == b"graph" * 1000
@@ -65,7 +78,7 @@ def test_staging_refuses_traversal_keys_naming_them_before_writing(buckets, tmp_
     buckets.client.put_object(Bucket="models-in", Key="cnn/model/cnn.pb", Body=b"graph")
     buckets.client.put_object(Bucket="models-in", Key=key, Body=b"evil")
     with pytest.raises(locations.LocationError, match="cannot be staged") as refused:
-        locations.parse("obs://models-in/cnn/").stage_into(tmp_path / "input")
+        parse("obs://models-in/cnn/").stage_into(tmp_path / "input")
     assert key in str(refused.value)
     assert not (tmp_path / "input").exists() and not (tmp_path / "escape.pb").exists()
 
@@ -74,7 +87,7 @@ def test_staging_refuses_a_key_that_needs_a_file_and_a_folder(buckets, tmp_path)
     buckets.client.put_object(Bucket="models-in", Key="cnn/model", Body=b"a file")
     buckets.client.put_object(Bucket="models-in", Key="cnn/model/cnn.pb", Body=b"graph")
     with pytest.raises(locations.LocationError, match="cnn/model/cnn.pb sits under another object"):
-        locations.parse("obs://models-in/cnn/").stage_into(tmp_path)
+        parse("obs://models-in/cnn/").stage_into(tmp_path)
 
 
 def test_staging_enforces_the_maximum_model_size(buckets, settings, tmp_path):
@@ -83,7 +96,7 @@ def test_staging_enforces_the_maximum_model_size(buckets, settings, tmp_path):
         Bucket="models-in", Key="big/model/a.pb", Body=b"x" * (1024 * 1024 + 1)
     )
     with pytest.raises(locations.LocationError, match="more than the 1 MB this console accepts"):
-        locations.parse("s3://models-in/big/").stage_into(tmp_path / "input")
+        parse("s3://models-in/big/").stage_into(tmp_path / "input")
     assert not (tmp_path / "input").exists()
 
 
@@ -99,7 +112,7 @@ def test_an_object_that_grows_while_staging_is_refused_without_the_extra_bytes(b
         with pytest.raises(
             locations.LocationError, match="cnn/model/cnn.pb changed while it was being staged"
         ):
-            locations.parse("obs://models-in/cnn/").stage_into(tmp_path / "input")
+            parse("obs://models-in/cnn/").stage_into(tmp_path / "input")
     finally:
         events.unregister("before-parameter-build.s3.GetObject", grow)
     assert (tmp_path / "input/model/cnn.pb").stat().st_size <= 5
@@ -110,11 +123,11 @@ def test_staging_a_missing_bucket_or_an_empty_folder_says_so(buckets, tmp_path):
         locations.StorageError,
         match="The bucket no-such-bucket does not exist on http://127.0.0.1:",
     ):
-        locations.parse("obs://no-such-bucket/cnn/").stage_into(tmp_path)
+        parse("obs://no-such-bucket/cnn/").stage_into(tmp_path)
     with pytest.raises(
         locations.LocationError, match="There are no objects under obs://models-in/none/"
     ):
-        locations.parse("obs://models-in/none/").stage_into(tmp_path)
+        parse("obs://models-in/none/").stage_into(tmp_path)
 
 
 def test_publishing_uploads_in_order_and_replaces_an_old_report_first(buckets, tmp_path):
@@ -123,7 +136,7 @@ def test_publishing_uploads_in_order_and_replaces_an_old_report_first(buckets, t
     (tmp_path / "m.tflite").write_bytes(b"tfl" * 1000)
     (tmp_path / "report.json").write_text('{"new": true}')
     seen = []
-    target = locations.parse("obs://models-out/run/")
+    target = parse("obs://models-out/run/")
 
     def before_put(params, **_kwargs):  # the store's view just before each upload
         seen.append((params["Key"], "run/report.json" in buckets.keys("models-out", "run/")))
@@ -141,7 +154,7 @@ def test_publishing_uploads_in_order_and_replaces_an_old_report_first(buckets, t
         "report.json": 13,
     }
     assert target.holds_converted_model()
-    assert not locations.parse("obs://models-out/other/").holds_converted_model()
+    assert not parse("obs://models-out/other/").holds_converted_model()
 
 
 @pytest.mark.parametrize(
@@ -152,8 +165,8 @@ def test_only_a_report_of_a_model_marks_an_output_folder_as_taken(buckets, dirs,
     buckets.client.put_object(Bucket="models-out", Key="out/report.json", Body=report)
     (dirs / "out").mkdir()
     (dirs / "out/report.json").write_bytes(report)
-    assert locations.parse("obs://models-out/out/").holds_converted_model() is converted
-    assert locations.parse("out/").holds_converted_model() is converted
+    assert parse("obs://models-out/out/").holds_converted_model() is converted
+    assert parse("/out/").holds_converted_model() is converted
 
 
 def test_large_files_are_uploaded_in_parts(buckets, settings, tmp_path):
@@ -161,12 +174,12 @@ def test_large_files_are_uploaded_in_parts(buckets, settings, tmp_path):
     settings.S3_MULTIPART_CHUNK_MB = 5
     big = tmp_path / "big.bin"
     big.write_bytes(bytes(range(256)) * (12 * 4096))  # 12 MiB
-    locations.parse("obs://models-out/big/").publish([(big, "model/big.bin")])
+    parse("obs://models-out/big/").publish([(big, "model/big.bin")])
     head = buckets.client.head_object(Bucket="models-out", Key="big/model/big.bin")
     assert head["ContentLength"] == big.stat().st_size
     assert head["ETag"].strip('"').endswith("-3")  # a multipart ETag names its 3 parts
     staged = tmp_path / "staged"
-    locations.parse("obs://models-out/big/").stage_into(staged)
+    parse("obs://models-out/big/").stage_into(staged)
     assert (staged / "model/big.bin").read_bytes() == big.read_bytes()
 
 
@@ -174,11 +187,11 @@ def test_listing_pages_through_buckets_and_prefixes(buckets, settings):
     settings.BROWSE_PAGE_SIZE = 2
     for key in ("m/a/x.pb", "m/b/x.pb", "m/c/x.pb", "m/readme.txt"):
         buckets.client.put_object(Bucket="models-in", Key=key, Body=b"12345")
-    root = locations.parse("obs://", root_ok=True).listing()
+    root = parse("obs://", root_ok=True).listing()
     assert root.folders == ["models-in", "models-out"] and root.next_page == ""
-    first = locations.parse("obs://models-in/m/").listing()
+    first = parse("obs://models-in/m/").listing()
     assert first.folders == ["a", "b"] and first.files == [] and first.next_page
-    second = locations.parse("obs://models-in/m/").listing(first.next_page)
+    second = parse("obs://models-in/m/").listing(first.next_page)
     assert second.folders == ["c"] and second.files == [("readme.txt", 5)]
     assert second.next_page == ""
 
@@ -203,7 +216,7 @@ def test_the_console_without_credentials_says_which_settings_to_set(
     with pytest.raises(
         locations.StorageError, match="set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY"
     ):
-        locations.parse("obs://models-in/cnn/").stage_into(tmp_path)
+        parse("obs://models-in/cnn/").stage_into(tmp_path)
 
 
 def test_an_unreachable_endpoint_fails_in_plain_words(settings, tmp_path):
@@ -215,7 +228,7 @@ def test_an_unreachable_endpoint_fails_in_plain_words(settings, tmp_path):
         locations.StorageError,
         match=f"Could not reach the object storage at http://127.0.0.1:{port}",
     ):
-        locations.parse("obs://models-in/cnn/").stage_into(tmp_path)
+        parse("obs://models-in/cnn/").stage_into(tmp_path)
 
 
 def test_a_store_that_does_not_answer_times_out_in_plain_words(settings, tmp_path):
@@ -228,7 +241,7 @@ def test_a_store_that_does_not_answer_times_out_in_plain_words(settings, tmp_pat
         store_at(settings, silent.getsockname()[1])
         settings.S3_READ_TIMEOUT = 1
         with pytest.raises(locations.StorageError, match="did not answer in time while listing"):
-            locations.parse("obs://models-in/cnn/").stage_into(tmp_path)
+            parse("obs://models-in/cnn/").stage_into(tmp_path)
     finally:
         silent.close()
 
@@ -242,7 +255,7 @@ def test_access_denied_reads_as_plain_words(s3):
         },
         "ListObjectsV2",
     )
-    message = str(plain(denied, locations.parse("obs://models-in/cnn/"), "listing"))
+    message = str(plain(denied, parse("obs://models-in/cnn/"), "listing"))
     assert message.startswith("Access to obs://models-in/cnn/ was denied while listing")
     assert "Ask the operator to grant access" in message
 

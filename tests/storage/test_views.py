@@ -85,10 +85,10 @@ def test_an_output_folder_with_a_converted_model_needs_overwrite(client_alice, b
 
 
 def test_a_local_output_folder_with_a_converted_model_needs_overwrite(
-    client_alice, cnn_folder, dirs
+    client_alice, cnn_folder, alice_home
 ):
-    (dirs / "out/cnn").mkdir(parents=True)
-    (dirs / "out/cnn/report.json").write_bytes(EARLIER_REPORT)
+    (alice_home / "out/cnn").mkdir(parents=True)
+    (alice_home / "out/cnn/report.json").write_bytes(EARLIER_REPORT)
     html = client_alice.post(
         reverse("conversions:create"), create_form(cnn_folder)
     ).content.decode()
@@ -144,10 +144,12 @@ def test_another_user_cannot_download_an_object_artifact(client, other_user, fin
     assert client.get(url).status_code == 404
 
 
-def test_the_browser_pages_through_the_data_directory_the_same_way(client_alice, dirs, settings):
+def test_the_browser_pages_through_the_data_directory_the_same_way(
+    client_alice, alice_home, settings
+):
     settings.BROWSE_PAGE_SIZE = 2
     for name in ("a", "b", "c"):
-        (dirs / "zoo" / name).mkdir(parents=True)
+        (alice_home / "zoo" / name).mkdir(parents=True)
     first = browse(client_alice, "zoo/")
     assert "a/" in first and "b/" in first and "c/" not in first and "page=2" in first
     second = browse(client_alice, "zoo/", "2")
@@ -167,11 +169,13 @@ def test_deleting_a_task_with_its_outputs_removes_only_its_objects(client_alice,
 
 
 @pytest.mark.slow
-def test_a_model_in_object_storage_can_be_inspected(buckets, cnn_pb):
+def test_a_model_in_object_storage_can_be_inspected(user, buckets, cnn_pb):
     buckets.client.upload_file(str(cnn_pb), "models-in", "cnn/model/cnn.pb")
     out = io.StringIO()
-    call_command("inspect_model", "obs://models-in/cnn/", "--json", stdout=out)
+    call_command("inspect_model", "obs://models-in/cnn/", "--json", "--user=alice", stdout=out)
     report = json.loads(out.getvalue())
     assert report["outputs"] == ["Identity:0"]
     with pytest.raises(CommandError, match="The bucket no-such-bucket does not exist"):
-        call_command("inspect_model", "obs://no-such-bucket/cnn/", stdout=io.StringIO())
+        call_command(
+            "inspect_model", "obs://no-such-bucket/cnn/", "--user=alice", stdout=io.StringIO()
+        )

@@ -2,9 +2,9 @@ import argparse
 import sys
 import time
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from conversions.access import acting_user
 from conversions.converters.base import STAGES
 from conversions.converters.report import Report
 from conversions.forms import OptionsForm, TaskForm, create_task, suggested_name
@@ -24,7 +24,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--input",
             required=True,
-            help="input folder: a path in the data directory, or obs://bucket/prefix/",
+            help="input folder: models/x/ in the user's home, /shared/x/ from the data directory's "
+            "root, or obs://bucket/prefix/",
         )
         parser.add_argument("--output", required=True, help="output folder")
         parser.add_argument(
@@ -42,7 +43,12 @@ class Command(BaseCommand):
             help="an advanced option; repeat as needed",
         )
         parser.add_argument(
-            "--owner", default="", help="username that owns the task (default: the first superuser)"
+            "--user",
+            "--owner",
+            dest="owner",
+            default="",
+            help="act as this user: the task is theirs, models/x/ is in their home folder, and "
+            "their access decides which folders they may use (default: the only superuser)",
         )
         parser.add_argument(
             "--wait", action="store_true", help="follow the task and exit 0 only if it succeeds"
@@ -95,19 +101,10 @@ class Command(BaseCommand):
             self._follow(task, opts["poll"])
 
     def _owner(self, username: str):
-        users = get_user_model().objects
-        owner = (
-            users.filter(username=username).first()
-            if username
-            else users.filter(is_superuser=True).order_by("pk").first()
-        )
-        if owner is None:
-            raise CommandError(
-                f"No user {username}."
-                if username
-                else "No superuser exists: create one or pass --owner."
-            )
-        return owner
+        try:
+            return acting_user(username)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
 
     def _follow(self, task: ConversionTask, poll: float) -> None:
         after = 0

@@ -4,6 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from conversions.access import acting_user
 from conversions.inspection import InspectionError, inspect_location
 
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("location", help="a folder in the data directory, e.g. models/cnn/")
+        parser.add_argument("location", help="a folder, e.g. models/cnn/ in the user's home")
         parser.add_argument(
             "--chip",
             default="",
@@ -21,11 +22,18 @@ class Command(BaseCommand):
             help="also list the operations this target will not take",
         )
         parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
+        parser.add_argument(
+            "--user",
+            default="",
+            help="act as this user: models/x/ is in their home, and their access applies "
+            "(default: the only superuser)",
+        )
 
     def handle(self, *args, **options):
         try:
-            report = inspect_location(options["location"], options["chip"])
-        except InspectionError as exc:
+            user = acting_user(options["user"])
+            report = inspect_location(options["location"], options["chip"], user=user)
+        except (InspectionError, ValueError) as exc:
             raise CommandError(str(exc)) from None
         if options["json"]:
             self.stdout.write(json.dumps(report, indent=2, sort_keys=True))

@@ -1,0 +1,434 @@
+"""Folder spaces (issue 12, parts 1 and 2): each user reaches their own home, what a grant gives
+them, and nothing else; staff reach everything; one permission rule for every task view.
+
+alice owns models/cnn/ and out/cnn/ in her home; bob tries everything an attacker would.
+"""
+
+import io
+import shutil
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from conversions import access, locations
+from conversions.inspection import InspectionError, inspect_location
+from conversions.jobs import run_conversion
+from conversions.models import ConversionTask, FolderGrant
+from tests.conversions.factories import make_task
+from tests.conversions.test_views import HTMX, create_form
+from tests.storage.conftest import buckets, s3  # noqa: F401 (fixtures: a real S3 server)
+
+pytestmark = pytest.mark.django_db
+S = ConversionTask.Status
+R, RW = FolderGrant.Access.READ, FolderGrant.Access.READ_WRITE
+PRECIOUS = b"alice's converted model"
+NO_ACCESS = "You have no access to the folder"
+NO_WRITE = "You have no write access to the folder"
+
+
+@pytest.fixture
+def alice_files(user, alice_home, cnn_folder):
+    """alice's model (models/cnn/) and a converted model of hers (out/cnn/), with her task."""
+    out = alice_home / "out" / "cnn"
+    (out / "model").mkdir(parents=True)
+    (out / "model" / "m.tflite").write_bytes(PRECIOUS)
+    (out / "report.json").write_text('{"status": "succeeded"}')
+    task = make_task(
+        user,
+        name="mine",
+        status=S.SUCCEEDED,
+        output_location="out/cnn/",
+        result={"artifacts_published": ["model/m.tflite"]},
+    )
+    return task, out
+
+
+def untouched(out) -> bool:
+    return (out / "model" / "m.tflite").read_bytes() == PRECIOUS and (out / "report.json").exists()
+
+
+def as_user(client, who):
+    client.force_login(who)
+    return client
+
+
+def browse(client, path):
+    url = reverse("conversions:browse")
+    return client.get(url, {"field": "input_location", "path": path}, **HTMX).content.decode()
+
+
+def post_task(client, **fields):
+    return client.post(reverse("conversions:create"), create_form(**fields)).content.decode()
+
+
+# Homes
+
+
+def test_every_username_maps_to_one_safe_folder_name():
+    assert access.home_name("alice") == "alice"
+    assert access.home_name("a.b_c-9") == "a.b_c-9"
+    assert access.home_name("al ice@x+y") == "al~20ice~40x~2by"
+    assert access.home_name(".hidden") == "~2ehidden"
+    assert access.home_name("..") == "~2e."
+    assert access.home_name("élise") == "~c3~a9lise"
+    assert access.home_name("a~20") == "a~7e20" != access.home_name("a ")
+
+
+def test_a_typed_folder_resolves_inside_the_users_home(user, other_user, dirs):
+    mine = locations.parse("models/x/", user=user)
+    theirs = locations.parse("models/x/", user=other_user)
+    assert str(mine) == "models/x/" and mine.identity != theirs.identity
+    assert mine.identity == str((dirs / "users/alice/models/x").resolve()) + "/"
+    assert (dirs / "users" / "bob").is_dir()  # homes are made on demand
+
+
+# Cross-user: browse, inspect, create, overwrite, download, delete-outputs, cancel, retry
+
+
+def test_bob_cannot_browse_alices_home(client, other_user, alice_files):
+    client = as_user(client, other_user)
+    for path in ("/users/alice/", "/users/alice/models/", "/users/alice/nothing/"):
+        html = browse(client, path)
+        assert NO_ACCESS in html and "cnn/" not in html, path
+    users = browse(client, "/users/")  # only the way to his own home
+    assert "bob/" in users and "alice/" not in users
+    assert "cannot contain . or .." in browse(client, "../alice/")
+    own = browse(client, "")
+    assert "models/" not in own and "Your folder" in own
+
+
+def test_bob_cannot_inspect_alices_model(other_user, alice_files):
+    with pytest.raises(InspectionError, match=f"{NO_ACCESS} /users/alice/models/cnn/"):
+        inspect_location("/users/alice/models/cnn/", user=other_user)
+
+
+def test_bob_cannot_read_or_write_alices_folders_and_learns_nothing(
+    client, other_user, alice_files, home
+):
+    client = as_user(client, other_user)
+    (home(other_user) / "models/own/model").mkdir(parents=True)
+    (home(other_user) / "models/own/model/m.pb").write_bytes(b"pb")
+    html = post_task(client, folder="/users/alice/models/cnn/", output_location="out/x/")
+    assert f"{NO_ACCESS} /users/alice/models/cnn/" in html
+    missing = post_task(client, folder="/users/alice/models/none/", output_location="out/x/")
+    assert f"{NO_ACCESS} /users/alice/models/none/" in missing  # the same words: exists or not
+    html = post_task(client, folder="models/own/", output_location="/users/alice/out/cnn/")
+    assert f"{NO_WRITE} /users/alice/out/cnn/" in html
+    html = post_task(
+        client, folder="models/own/", output_location="/users/alice/out/cnn/", overwrite="on"
+    )
+    assert f"{NO_WRITE} /users/alice/out/cnn/" in html
+    assert not ConversionTask.objects.filter(owner=other_user).exists()
+    assert untouched(alice_files[1])
+
+
+def test_a_task_aimed_at_alices_folder_fails_at_run_time_leaving_it_untouched(
+    other_user, alice_files, home
+):
+    """A task row that names alice's folder (made before folder spaces, or by a script) is
+    resolved for its owner when it runs: bob's task writes nothing there."""
+    (home(other_user) / "models/own/model").mkdir(parents=True)
+    task = make_task(
+        other_user,
+        name="intruder",
+        input_location="models/own/",
+        output_location="/users/alice/out/cnn/",
+        overwrite=True,
+    )
+    run_conversion(task.pk)
+    task.refresh_from_db()
+    assert task.status == S.FAILED and NO_WRITE in task.error_message
+    assert untouched(alice_files[1])
+
+
+def test_bob_cannot_download_delete_cancel_or_retry_alices_tasks(client, other_user, alice_files):
+    task, out = alice_files
+    running = make_task(task.owner, name="running", status=S.RUNNING)
+    client = as_user(client, other_user)
+    url = reverse("conversions:artifact", args=[task.pk, "model/m.tflite"])
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("conversions:detail", args=[task.pk])).status_code == 404
+    assert client.post(reverse("conversions:delete", args=[task.pk])).status_code == 404
+    client.post(
+        reverse("conversions:batch_delete"),
+        {"ids": [task.pk], "confirm": "1", "delete_outputs": "1"},
+    )
+    assert client.post(reverse("conversions:cancel", args=[running.pk])).status_code == 404
+    assert client.post(reverse("conversions:retry", args=[task.pk])).status_code == 404
+    assert ConversionTask.objects.filter(pk=task.pk).exists() and untouched(out)
+    assert ConversionTask.objects.get(pk=running.pk).status == S.RUNNING
+
+
+def test_deleting_bobs_task_with_outputs_in_alices_folder_deletes_none_of_hers(
+    client, other_user, alice_files
+):
+    """bob's own task row names alice's output (say, from before folder spaces): deleting it
+    with its outputs deletes only what bob may write."""
+    theirs = make_task(
+        other_user,
+        name="old",
+        status=S.SUCCEEDED,
+        output_location="/users/alice/out/cnn/",
+        result={"artifacts_published": ["model/m.tflite"]},
+    )
+    client = as_user(client, other_user)
+    response = client.post(
+        reverse("conversions:batch_delete"),
+        {"ids": [theirs.pk], "confirm": "1", "delete_outputs": "1"},
+    )
+    assert response.status_code == 302 and not ConversionTask.objects.filter(pk=theirs.pk).exists()
+    assert untouched(alice_files[1])
+
+
+def test_a_link_in_bobs_home_does_not_lead_into_alices(client, other_user, alice_files, home):
+    (home(other_user) / "door").symlink_to(alice_files[1].parent.parent, target_is_directory=True)
+    client = as_user(client, other_user)
+    assert NO_ACCESS in browse(client, "door/models/")
+    html = post_task(client, folder="door/models/cnn/", output_location="door/out/cnn/")
+    assert f"{NO_ACCESS} door/models/cnn/" in html and f"{NO_WRITE} door/out/cnn/" in html
+    assert not ConversionTask.objects.filter(owner=other_user).exists()
+
+
+# Grants
+
+
+def grant(location, access_=R, **who):
+    item = FolderGrant(location=location, access=access_, **who)
+    item.full_clean()
+    item.save()
+    return item
+
+
+def test_a_read_grant_lets_bob_read_alices_folder_but_not_write_it(
+    client, user, other_user, alice_files
+):
+    grant("/users/alice/models/", user=other_user)
+    client = as_user(client, other_user)
+    assert "cnn/" in browse(client, "/users/alice/models/")
+    html = post_task(client, folder="/users/alice/models/cnn/", output_location="/users/alice/x/")
+    assert f"{NO_WRITE} /users/alice/x/" in html
+    html = post_task(
+        client, folder="/users/alice/models/cnn/", output_location="/users/alice/models/out/"
+    )
+    assert f"{NO_WRITE} /users/alice/models/out/" in html
+    response = client.post(
+        reverse("conversions:create"),
+        create_form(folder="/users/alice/models/cnn/", output_location="out/from-alice/"),
+    )
+    assert response.status_code == 302
+    task = ConversionTask.objects.get(owner=other_user)
+    assert task.input_folder().identity == locations.parse("models/cnn/", user=user).identity
+
+
+def test_a_grant_covers_its_folder_and_below_but_not_a_sibling_with_a_longer_name(
+    user, other_user, alice_home
+):
+    grant("/users/alice/models/a/", user=other_user)
+    assert locations.parse("/users/alice/models/a/deep/", user=other_user)
+    with pytest.raises(locations.LocationError, match=NO_ACCESS):
+        locations.parse("/users/alice/models/ab/", user=other_user)
+    with pytest.raises(locations.LocationError, match=NO_ACCESS):
+        locations.parse("/users/alice/models/", user=other_user)
+
+
+def test_a_read_write_grant_lets_bob_write(client, other_user, alice_files, home):
+    grant("/shared/", RW, user=other_user)
+    (home(other_user) / "models/own/model").mkdir(parents=True)
+    (home(other_user) / "models/own/model/m.pb").write_bytes(b"pb")
+    client = as_user(client, other_user)
+    response = client.post(
+        reverse("conversions:create"),
+        create_form(folder="models/own/", output_location="/shared/out/"),
+    )
+    assert response.status_code == 302
+    assert locations.parse("/shared/out/", user=other_user, need=locations.WRITE)
+
+
+def test_a_group_grant_reaches_its_members_only(user, other_user, staff_user, alice_home):
+    team = Group.objects.create(name="team")
+    other_user.groups.add(team)
+    grant("/users/alice/models/", R, group=team)
+    assert locations.parse("/users/alice/models/", user=other_user)
+    with pytest.raises(locations.LocationError):
+        locations.parse("/users/alice/models/", user=other_user, need=locations.WRITE)
+    outsider = type(other_user).objects.create_user("dave", password="dave-pass-123")
+    with pytest.raises(locations.LocationError):
+        locations.parse("/users/alice/models/", user=outsider)
+
+
+def test_the_browser_shows_a_grantee_the_way_to_the_granted_folder_only(
+    client, other_user, alice_files, dirs
+):
+    (dirs / "secret").mkdir()
+    grant("/users/alice/models/", user=other_user)
+    client = as_user(client, other_user)
+    assert 'path=/"' in browse(client, "")  # the data directory's root is offered
+    root = browse(client, "/")
+    assert "users/" in root and "secret/" not in root
+    users = browse(client, "/users/")
+    assert "alice/" in users and "bob/" in users
+    assert "models/" in browse(client, "/users/alice/")
+    assert "out/" not in browse(client, "/users/alice/")
+
+
+def test_grants_are_validated_in_the_admin(user, other_user):
+    team = Group.objects.create(name="team")
+    for bad in ("models/x/", "/", "/a/../b/", "ftp://x/", ""):
+        with pytest.raises(ValidationError):
+            grant(bad, user=user)
+    with pytest.raises(ValidationError, match="not both"):
+        grant("/shared/", user=user, group=team)
+    with pytest.raises(ValidationError, match="not both"):
+        grant("/shared/", user=None)
+    assert grant("/shared/a", user=user).location == "/shared/a/"
+
+
+def test_the_admin_lists_and_adds_grants(admin_client, other_user):
+    assert admin_client.get(reverse("admin:conversions_foldergrant_changelist")).status_code == 200
+    response = admin_client.post(
+        reverse("admin:conversions_foldergrant_add"),
+        {"user": other_user.pk, "location": "/shared/x", "access": RW, "note": "project x"},
+    )
+    assert response.status_code == 302
+    assert FolderGrant.objects.get().location == "/shared/x/"
+    response = admin_client.post(
+        reverse("admin:conversions_foldergrant_add"),
+        {"user": other_user.pk, "location": "shared/x", "access": RW},
+    )
+    assert (
+        response.status_code == 200 and "Name a folder from the root" in response.content.decode()
+    )
+
+
+# Staff
+
+
+def test_staff_reach_every_folder_and_every_task(client, staff_user, alice_files):
+    task, out = alice_files
+    client = as_user(client, staff_user)
+    assert "cnn/" in browse(client, "/users/alice/models/")
+    url = reverse("conversions:artifact", args=[task.pk, "model/m.tflite"])
+    assert b"".join(client.get(url).streaming_content) == PRECIOUS
+    like = client.get(reverse("conversions:create"), {"like": task.pk}).content.decode()
+    assert 'value="/users/alice/out/cnn/"' in like  # the same folder, as staff name it
+    response = client.post(
+        reverse("conversions:create"),
+        create_form(folder="/users/alice/models/cnn/", output_location="/users/alice/out/new/"),
+    )
+    assert response.status_code == 302
+
+
+# Object storage
+
+
+def test_buckets_are_reachable_only_through_a_grant(
+    client,
+    other_user,
+    staff_user,
+    buckets,  # noqa: F811
+):
+    buckets.client.put_object(Bucket="models-in", Key="cnn/model/cnn.pb", Body=b"pb")
+    client = as_user(client, other_user)
+    html = post_task(client, folder="obs://models-in/cnn/", output_location="out/x/")
+    assert f"{NO_ACCESS} obs://models-in/cnn/" in html
+    assert NO_ACCESS in browse(client, "obs://models-in/")
+    assert "models-in" not in browse(client, "obs://")
+    grant("s3://models-in/cnn/", user=other_user)
+    assert "models-in/" in browse(client, "obs://") and "models-out" not in browse(client, "obs://")
+    response = client.post(
+        reverse("conversions:create"),
+        create_form(folder="obs://models-in/cnn/", output_location="out/x/"),
+    )
+    assert response.status_code == 302
+    html = post_task(client, name="again", folder="out/x/", output_location="obs://models-out/y/")
+    assert f"{NO_WRITE} obs://models-out/y/" in html
+    assert locations.parse("obs://models-out/y/", user=staff_user, need=locations.WRITE)
+
+
+# Overlap
+
+
+@pytest.mark.parametrize(
+    "output",
+    ["models/cnn/", "models/cnn/out/", "models/", "/users/alice/models/cnn/converted/"],
+)
+def test_output_and_input_folders_may_not_overlap(client_alice, cnn_folder, output):
+    html = post_task(client_alice, output_location=output)
+    assert "overlap (one is the other, or lies inside it)" in html
+    assert not ConversionTask.objects.exists()
+
+
+def test_object_folders_may_not_overlap_whatever_the_scheme(
+    client,
+    staff_user,
+    buckets,  # noqa: F811
+):
+    buckets.client.put_object(Bucket="models-in", Key="cnn/model/cnn.pb", Body=b"pb")
+    client = as_user(client, staff_user)
+    html = post_task(client, folder="obs://models-in/cnn/", output_location="s3://models-in/cnn/o/")
+    assert "overlap" in html and not ConversionTask.objects.exists()
+
+
+# Permission vocabulary
+
+
+def test_visible_to_and_editable_by_are_one_rule(user, other_user, staff_user):
+    task = make_task(user)
+    for verb in ("visible_to", "editable_by"):
+        assert list(getattr(ConversionTask.objects, verb)(user)) == [task]
+        assert list(getattr(ConversionTask.objects, verb)(other_user)) == []
+        assert list(getattr(ConversionTask.objects, verb)(staff_user)) == [task]
+
+
+# Commands
+
+
+def test_convert_acts_as_the_named_user(user, other_user, cnn_folder, builtin_templates):
+    args = ["--template", "tensorflow-frozen-graph-to-tflite", "--output", "out/cli/"]
+    args += ["--option=input_tensor_names=input", "--option=output_tensor_names=Identity"]
+    with pytest.raises(CommandError, match=f"{NO_ACCESS} /users/alice/models/cnn/"):
+        call_command("convert", *args, "--input", "/users/alice/models/cnn/", "--user", "bob")
+    with pytest.raises(CommandError, match="Name the user to act as with --user"):
+        call_command("convert", *args, "--input", cnn_folder)
+    out = io.StringIO()
+    call_command("convert", *args, "--input", cnn_folder, "--user", "alice", stdout=out)
+    task = ConversionTask.objects.get(pk=int(out.getvalue()))
+    assert task.owner == user and task.input_location == "models/cnn/"
+
+
+def test_move_to_home_moves_old_folders_and_keeps_tasks_working(user, other_user, dirs, cnn_pb):
+    """Before folder spaces, alice's task named DATA_DIR/models/cnn/ as models/cnn/."""
+    (dirs / "models/cnn/model").mkdir(parents=True)
+    shutil.copy(cnn_pb, dirs / "models/cnn/model/cnn.pb")
+    (dirs / "out/cnn").mkdir(parents=True)
+    mine = make_task(user, name="old", status=S.SUCCEEDED)
+    theirs = make_task(other_user, name="bobs", status=S.FAILED, output_location="out/bob/")
+    with pytest.raises(locations.LocationError):
+        mine.input_folder().check_input()
+    out = io.StringIO()
+    call_command("move_to_home", "alice", stdout=out)
+    assert "moving" in out.getvalue() and not (dirs / "models").exists()
+    mine.refresh_from_db()
+    mine.input_folder().check_input()  # unchanged text, now in her home
+    assert (dirs / "users/alice/models/cnn/model/cnn.pb").is_file()
+    theirs.refresh_from_db()
+    assert theirs.input_location == "/users/alice/models/cnn/"
+    assert theirs.output_location == "/users/alice/out/bob/"
+    with pytest.raises(CommandError, match="exists already"):
+        (dirs / "models").mkdir()
+        call_command("move_to_home", "alice", "models", stdout=io.StringIO())
+
+
+def test_retry_says_at_once_when_the_owner_lost_access(client, user, other_user, alice_home):
+    """bob's failed task read alice's folder through a grant that is gone: retry refuses plainly."""
+    (alice_home / "models/cnn/model").mkdir(parents=True)
+    task = make_task(
+        other_user, name="granted", status=S.FAILED, input_location="/users/alice/models/cnn/"
+    )
+    client = as_user(client, other_user)
+    response = client.post(reverse("conversions:retry", args=[task.pk]), follow=True)
+    assert f"{NO_ACCESS} /users/alice/models/cnn/" in response.content.decode()
+    assert ConversionTask.objects.get(pk=task.pk).status == S.FAILED
