@@ -136,6 +136,7 @@ def test_the_profile_page_adds_shows_the_secret_once_and_deletes(
     assert response.status_code == 200 and hook.secret in response.content.decode()
     page = client_alice.get(reverse("profile")).content.decode()
     assert hook.secret not in page and "http://127.0.0.1:9/h" in page
+    assert "<title>API tokens</title>" in page and page.count("<h2>Webhooks</h2>") == 1
     theirs = Webhook.register(other_user, "http://127.0.0.1:9/b")
     assert client_alice.post(reverse("profile_webhook_delete", args=[theirs.pk])).status_code == 404
     client_alice.post(reverse("profile_webhook_delete", args=[hook.pk]))
