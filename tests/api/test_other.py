@@ -3,7 +3,6 @@
 import pytest
 import yaml
 from django.core.management import call_command
-from openapi_spec_validator import validate
 
 from conversions.inspections import Inspection
 from conversions.models import FolderGrant
@@ -76,10 +75,10 @@ def test_the_schema_is_valid_openapi_and_generates_without_warnings(client, tmp_
     assert response.status_code == 200
     schema = response.json()
     assert schema["openapi"].startswith("3.")
-    validate(schema)
     assert "/api/v1/tasks/{task_id}/spec/" in schema["paths"]
     assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     out = tmp_path / "schema.yaml"
+    # --validate checks the document against the OpenAPI 3 JSON schema drf-spectacular bundles.
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     assert yaml.safe_load(out.read_text())["info"]["title"] == "Model Conversion Console API"
 
