@@ -91,3 +91,15 @@ def test_session_auth_works_and_needs_csrf_for_writes(user):
     response = client.post(TASKS, {}, content_type="application/json")
     assert response.status_code == 403 and response.json()["code"] == "permission_denied"
     assert "CSRF" in response.json()["message"]
+
+
+def test_staff_revoke_tokens_in_the_admin_without_seeing_digests(admin_client, user, token):
+    found = ApiToken.objects.get(user=user)
+    page = admin_client.get(reverse("admin:api_apitoken_change", args=[found.pk]))
+    assert page.status_code == 200 and found.digest not in page.content.decode()
+    admin_client.post(
+        reverse("admin:api_apitoken_changelist"),
+        {"action": "revoke", "_selected_action": [found.pk]},
+    )
+    found.refresh_from_db()
+    assert found.revoked is not None
