@@ -20,6 +20,7 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -30,6 +31,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django_q.tasks import async_task
 
 EVENTS = ("succeeded", "failed", "canceled")
+KEEP_DELIVERIES = timedelta(days=30)  # older delivery records go when new ones are made
 logger = logging.getLogger(__name__)
 
 
@@ -141,6 +143,7 @@ def _queue_deliveries(task) -> None:
     hooks = list(Webhook.objects.filter(user_id=task.owner_id))
     if not hooks:
         return
+    Delivery.objects.filter(created__lt=timezone.now() - KEEP_DELIVERIES).delete()
     body = json.dumps(event_body(task), sort_keys=True)
     for hook in hooks:
         delivery = Delivery.objects.create(

@@ -141,3 +141,24 @@ def test_the_profile_page_adds_shows_the_secret_once_and_deletes(
     assert client_alice.post(reverse("profile_webhook_delete", args=[theirs.pk])).status_code == 404
     client_alice.post(reverse("profile_webhook_delete", args=[hook.pk]))
     assert list(Webhook.objects.all()) == [theirs]
+
+
+def test_delivery_records_older_than_30_days_go_when_new_ones_are_made(
+    user, receiver, allow_private
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    url, _received, _statuses = receiver
+    hook = Webhook.register(user, url)
+    old = Delivery.objects.create(
+        webhook=hook,
+        task_id=1,
+        event="task.failed",
+        body="{}",
+        created=timezone.now() - timedelta(days=31),
+    )
+    make_task(user, status=S.RUNNING).mark_canceled()
+    assert list(Delivery.objects.values_list("event", flat=True)) == ["task.canceled"]
+    assert not Delivery.objects.filter(pk=old.pk).exists()
