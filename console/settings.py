@@ -245,6 +245,12 @@ CONVERSION_MEMORY_MB = envint("CONVERSION_MEMORY_MB", 4096)
 SANDBOX = os.getenv("SANDBOX", "on").strip().lower()
 if SANDBOX not in ("on", "required", "off"):
     raise ImproperlyConfigured(f"SANDBOX must be on, required or off, not {SANDBOX!r}.")
+# Each worker process keeps one converter child started ahead of its job, TensorFlow imported
+# (conversions/warm.py): a task skips the child's start. Off: every job starts a cold child.
+WARM_CHILDREN = os.getenv("WARM_CHILDREN", "on").strip().lower()
+if WARM_CHILDREN not in ("on", "off"):
+    raise ImproperlyConfigured(f"WARM_CHILDREN must be on or off, not {WARM_CHILDREN!r}.")
+WARM_CHILDREN = WARM_CHILDREN == "on"
 SANDBOX_READ_PATHS = [p for p in os.getenv("SANDBOX_READ_PATHS", "").split(os.pathsep) if p]
 # Two tasks never write one output folder at once: the later one waits this many seconds for the
 # earlier to finish publishing, then fails plainly.

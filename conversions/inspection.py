@@ -13,7 +13,7 @@ from pathlib import Path
 from django.conf import settings
 
 from conversions import locations
-from conversions.isolation import Limits, run_child
+from conversions.isolation import Limits, run_child, warm_slot
 from conversions.sandbox import Sandbox
 
 INSPECT_SECONDS = 120
@@ -58,6 +58,7 @@ def inspect_location(location: str, chip: str = "", user=None) -> dict:
             on_output=lambda line: None,
             command=("inspect", chip),
             sandbox=Sandbox.from_settings(settings),
+            warm=warm_slot(settings),
         )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -22,7 +22,7 @@ from conversions.claims import claim_output
 from conversions.converters.base import STAGES, ConversionError, Job
 from conversions.converters.layout import check_layout
 from conversions.converters.report import Report, clean, dumps
-from conversions.isolation import Limits, Outcome, run_child
+from conversions.isolation import Limits, Outcome, run_child, warm_slot
 from conversions.models import ConversionTask
 from conversions.sandbox import Sandbox
 
@@ -158,6 +158,7 @@ class Attempt:
             lambda line: self.log.add(line, "tool"),
             should_stop=self._should_stop,
             sandbox=Sandbox.from_settings(settings),
+            warm=warm_slot(settings),
         )
         self.log.flush()
         if outcome.reason == "canceled" or self.stale or self.log.stale:
