@@ -51,7 +51,7 @@ def warm(tmp_path, monkeypatch):
     slot.close()
 
 
-def payload(tmp_path, slot, task: str, limits: Limits = Limits(wall_seconds=120)):
+def payload(tmp_path, slot, task: str, limits: Limits | None = None):
     workdir = tmp_path / "work" / f"job-{task}"
     workdir.mkdir(parents=True)
     (workdir / "payload.py").write_text(PAYLOAD)
@@ -59,7 +59,7 @@ def payload(tmp_path, slot, task: str, limits: Limits = Limits(wall_seconds=120)
     lines = []
     outcome = run_child(
         workdir / "payload.py",
-        limits,
+        limits or Limits(wall_seconds=120),
         on_event=lines.append,
         on_output=lines.append,
         command=("payload",),
