@@ -288,6 +288,11 @@ WORKER_QUEUES = [q.strip() for q in os.getenv("WORKER_QUEUE", "cpu").split(",") 
 WORKER_QUEUE = WORKER_QUEUES[0]
 # Prefix of the broker's queue names, so two consoles (or two test runs) can share one Redis.
 QUEUE_NAMESPACE = os.getenv("QUEUE_NAMESPACE", "")
+# How often (seconds) an idle qcluster asks the database broker for a task: the pick-up delay. A
+# Redis broker does not poll (it blocks on BLPOP and gets each task as it is pushed).
+QUEUE_POLL_SECONDS = float(os.getenv("QUEUE_POLL_SECONDS", "0.1"))
+# How often `manage.py convert --wait` reads the task's state and new log lines.
+CONVERT_POLL_SECONDS = float(os.getenv("CONVERT_POLL_SECONDS", "0.1"))
 Q_CLUSTER = {
     # `name` salts the signed payloads: the same for every process of the site (web and workers).
     "name": "console",
@@ -303,7 +308,7 @@ Q_CLUSTER = {
     "ack_failures": True,
     "save_limit": 1000,
     "catch_up": False,
-    "poll": 0.5,
+    "poll": QUEUE_POLL_SECONDS,
     # Prefetch as little as possible: what a qcluster holds in memory is lost if it is killed.
     "queue_limit": 1,
 }

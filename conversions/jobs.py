@@ -2,6 +2,7 @@
 
 import logging
 import os
+import time
 
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +22,7 @@ def deliver(task_id: int, queue: str) -> None:
     async_task(
         "conversions.jobs.run_conversion",
         task_id,
+        time.time(),
         cluster=settings.QUEUE_NAMESPACE + queue,
         task_name=f"convert-{task_id}",
     )
@@ -45,8 +47,10 @@ def _this_worker_is_stopping() -> bool:
     )
 
 
-def run_conversion(task_id: int) -> str:
-    """Claim the task and convert it; a task already claimed, canceled or deleted is left alone."""
+def run_conversion(task_id: int, queued: float | None = None) -> str:
+    """Claim the task and convert it; a task already claimed, canceled or deleted is left alone.
+
+    `queued`: when it was handed to the broker (time.time()), for report.json's queue wait."""
     task = ConversionTask.objects.select_related("template", "owner").filter(pk=task_id).first()
     if task is None:
         return "deleted"
@@ -58,7 +62,7 @@ def run_conversion(task_id: int) -> str:
     if attempt is None:
         logger.info("task %s is %s: not claimed", task_id, task.status)
         return "skipped"
-    Attempt(task, attempt).run()
+    Attempt(task, attempt, queued).run()
     task.refresh_from_db(fields=["status"])
     return task.status
 

@@ -277,6 +277,7 @@ class Worker(models.Model):
         LOST = "lost", _("Lost")
 
     SANDBOX = "sandbox"  # the capabilities entry of the converter sandbox (not a converter)
+    WARM = "warm"  # and of its warm children: {"enabled", "children", "memory_mb"}
 
     name = models.CharField(max_length=200, unique=True)  # host:pid, as in ConversionTask.worker
     host = models.CharField(max_length=200)
@@ -326,7 +327,18 @@ class Worker(models.Model):
 
     @property
     def converters(self) -> dict[str, dict]:
-        return {k: v for k, v in self.capabilities.items() if k != self.SANDBOX}
+        return {k: v for k, v in self.capabilities.items() if k not in (self.SANDBOX, self.WARM)}
+
+    @property
+    def warm(self) -> dict:
+        """Its warm converter children now: {"enabled", "children", "memory_mb"} ({} unknown)."""
+        return self.capabilities.get(self.WARM) or {}
+
+    def report_warm(self, warm: dict) -> None:
+        """Keep what the worker says of its warm children (written only when it changed)."""
+        if self.capabilities.get(self.WARM) != warm:
+            self.capabilities[self.WARM] = warm
+            Worker.objects.filter(pk=self.pk).update(capabilities=self.capabilities)
 
     @property
     def sandbox(self) -> dict:

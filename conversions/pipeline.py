@@ -25,6 +25,7 @@ from conversions.converters.report import Report, clean, dumps
 from conversions.isolation import Limits, Outcome, run_child, warm_slot
 from conversions.models import ConversionTask
 from conversions.sandbox import Sandbox
+from conversions.timings import Clock
 
 logger = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.5
@@ -67,8 +68,11 @@ class TaskLog:
 
 
 class Attempt:
-    def __init__(self, task: ConversionTask, attempt: uuid.UUID):
+    def __init__(self, task: ConversionTask, attempt: uuid.UUID, queued: float | None = None):
+        """`queued`: when the task went to the broker (time.time()); default: its creation."""
         self.task, self.attempt = task, attempt
+        self.clock = Clock(queued or task.created.timestamp())
+        self.clock.mark("claimed", task.started.timestamp() if task.started else None)
         self.log = TaskLog(task, attempt)
         self.workdir = Path(settings.WORK_DIR) / f"task-{task.pk}-{attempt.hex[:8]}"
         self.stop_beating = threading.Event()
@@ -151,6 +155,7 @@ class Attempt:
         job_path = self.workdir / "job.json"
         job.dump(job_path)
         self.log.flush()  # the staging lines are on the page before the converter starts
+        self.clock.mark("handed")
         outcome = run_child(
             job_path,
             self._limits(),
@@ -159,6 +164,13 @@ class Attempt:
             should_stop=self._should_stop,
             sandbox=Sandbox.from_settings(settings),
             warm=warm_slot(settings),
+        )
+        self.clock.mark("ended")
+        self.clock.warm = outcome.warm
+        self.log.add(
+            "Converter child: warm (started before the task)"
+            if outcome.warm
+            else "Converter child: started for this task"
         )
         self.log.flush()
         if outcome.reason == "canceled" or self.stale or self.log.stale:
@@ -188,9 +200,12 @@ class Attempt:
         return self.stale or self.log.stale
 
     def _on_event(self, event: dict) -> None:
-        if event.get("event") == "log":
+        if event.get("event") == "ready":
+            self.clock.mark("ready", event.get("at"))
+        elif event.get("event") == "log":
             self.log.add(event.get("message", ""), event.get("level", "info"))
         elif event.get("event") == "stage" and event.get("stage") in STAGES:
+            self.clock.mark(event["stage"], event.get("at"))
             if event["stage"] == self.task.stage:
                 return
             self.log.add(f"Stage: {event['stage']}")
@@ -275,6 +290,8 @@ class Attempt:
         report["artifacts_published"] = [name for _, name in files] + ["job_log.txt"]
         self.log.add(f"Publish {len(files)} files to {self.task.output_location}")
         self.log.flush()
+        self.clock.mark("published")
+        report["timings"] = {**(report.get("timings") or {}), "task": self.clock.report()}
         log_path, report_path = self.workdir / "job_log.txt", self.workdir / "report.json"
         log_path.write_text(self.log.text())
         report_path.write_text(dumps(report, indent=2, sort_keys=True))

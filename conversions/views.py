@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from conversions import access, actions, locations
-from conversions.charts import layers_chart, verification_chart
+from conversions.charts import layers_chart, timings_chart, verification_chart
 from conversions.converters.base import STAGES
 from conversions.converters.report import Report
 from conversions.listing import PAGE_SIZES, TaskQuery
@@ -105,6 +105,7 @@ def detail(request: HttpRequest, task_id: int) -> HttpResponse:
         "stages": _stages(task),
         "chart": verification_chart(report),
         "layers_chart": layers_chart(report),
+        "timings": timings_chart(report),
     }
     if request.htmx:  # the status poll: the log has its own poll
         return render(request, "conversions/detail.html#status", context)

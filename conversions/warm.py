@@ -99,6 +99,8 @@ class WarmSlot:
         return child
 
     def close(self) -> None:
+        """End the waiting child; the slot stays cold until filled again."""
+        self.started = False
         if self.child is not None:
             self.child.discard()
             self.child = None

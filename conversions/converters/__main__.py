@@ -50,7 +50,13 @@ def _events() -> Events:
 
 def run(events: Events, job_path: str) -> int:
     job = Job.load(Path(job_path))
-    return _report(events, lambda: get_converter(job.converter).convert(job, events))
+
+    def work():
+        converter = get_converter(job.converter)  # imports its libraries, unless warm already did
+        events.emit("ready")
+        return converter.convert(job, events)
+
+    return _report(events, work)
 
 
 def run_inspection(events: Events, folder: str, chip: str = "") -> int:
