@@ -13,8 +13,6 @@ from pathlib import Path
 from django.conf import settings
 
 from conversions import locations
-from conversions.isolation import Limits, run_child, warm_slot
-from conversions.sandbox import Sandbox
 
 INSPECT_SECONDS = 120
 
@@ -38,6 +36,9 @@ def resolve(location: str, user=None):
 def inspect_location(location: str, chip: str = "", user=None) -> dict:
     """The inspection report of the model at `location` as `user` names it (see
     converters.inspection.inspect_folder)."""
+    from conversions.isolation import Limits, run_child, warm_slot  # the worker's, not the web's
+    from conversions.sandbox import Sandbox
+
     source = resolve(location, user)
     workdir = Path(tempfile.mkdtemp(prefix="inspect-", dir=_work_dir()))
     try:

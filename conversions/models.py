@@ -45,6 +45,17 @@ class ConversionTask(models.Model):
         FAILED = "failed", _("Failed")
         CANCELED = "canceled", _("Canceled")
 
+    class Stage(models.TextChoices):
+        """Where a task is, in order; converters/base.py's STAGES gives each its progress."""
+
+        QUEUED = "queued", _("Queued")
+        STAGING = "staging", _("Staging")
+        CHECKING = "checking", _("Checking")
+        CONVERTING = "converting", _("Converting")
+        VERIFYING = "verifying", _("Verifying")
+        PUBLISHING = "publishing", _("Publishing")
+        DONE = "done", _("Done")
+
     ACTIVE = (Status.INITIALIZING, Status.RUNNING)
     ENDED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
 
@@ -62,7 +73,7 @@ class ConversionTask(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.INITIALIZING
     )
-    stage = models.CharField(_("stage"), max_length=16, default="queued")
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     created = models.DateTimeField(_("created"), default=timezone.now)
     started = models.DateTimeField(_("started"), null=True, blank=True)

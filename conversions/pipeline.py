@@ -6,9 +6,7 @@ token, so a worker whose attempt is stale (the task was canceled, reaped or re-r
 
 import json
 import logging
-import os
 import shutil
-import socket
 import threading
 import time
 import uuid
@@ -296,8 +294,3 @@ class Attempt:
         log_path.write_text(self.log.text())
         report_path.write_text(dumps(report, indent=2, sort_keys=True))
         target.publish(files + [(log_path, "job_log.txt"), (report_path, "report.json")])
-
-
-def worker_name() -> str:
-    """The registry name of the `manage.py worker` this process serves (host:pid), else host:pid."""
-    return os.getenv("WORKER_NAME") or f"{socket.gethostname()}:{os.getpid()}"

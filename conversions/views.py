@@ -8,7 +8,6 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from conversions import access, actions, locations
@@ -69,21 +68,11 @@ def row(request: HttpRequest, task_id: int) -> HttpResponse:
     return render(request, "conversions/index.html#row", {"task": task})
 
 
-STAGE_LABELS = {
-    "staging": _lazy("Staging"),
-    "checking": _lazy("Checking"),
-    "converting": _lazy("Converting"),
-    "verifying": _lazy("Verifying"),
-    "publishing": _lazy("Publishing"),
-    "done": _lazy("Done"),
-}
-
-
 def _stages(task: ConversionTask) -> list[dict]:
     """The stepper of the detail page: each stage done, current, failed or still to come."""
     reached = STAGES.get(task.stage, 0)
     stages = []
-    for key, label in STAGE_LABELS.items():
+    for key, label in ConversionTask.Stage.choices[1:]:  # all but queued
         if task.status == ConversionTask.Status.SUCCEEDED or STAGES[key] < reached:
             state = "done"
         elif key == task.stage or (key == "staging" and task.stage in ("", "queued")):

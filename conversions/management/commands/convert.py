@@ -150,15 +150,18 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
     def _follow(self, task: ConversionTask, poll: float) -> None:
-        after = 0
+        after, said = 0, 0  # the last log line shown, and how many stages were said
+        stages = [stage for stage in ConversionTask.Stage if stage != ConversionTask.Stage.QUEUED]
         while True:
             task.refresh_from_db()
             for line in task.log_lines.filter(seq__gt=after):
                 self.stderr.write(f"  {line.text}")
-                stage = line.text.removeprefix("Stage: ")
-                if stage in STAGES:
-                    self.stdout.write(f"{stage} {STAGES[stage]}%")
                 after = line.seq
+            if task.stage in stages:  # every stage up to the task's, each once and in order
+                reached = stages.index(task.stage) + 1
+                for stage in stages[said:reached]:
+                    self.stdout.write(f"{stage} {STAGES[stage]}%")
+                said = max(said, reached)
             if not task.is_active:
                 break
             time.sleep(poll)
