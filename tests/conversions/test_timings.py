@@ -77,3 +77,10 @@ def test_the_detail_page_draws_the_timings_bar_without_style_attributes(client, 
     assert figure.count('fill="#3c8d5a"') == 2  # the conversion's segment and its legend key
     assert "Conversion 2.50 s" in figure and "a warm converter child took the job" in figure
     assert "style=" not in figure
+
+
+def test_an_idle_worker_and_convert_wait_look_every_100_ms_at_most():
+    from django.conf import settings
+
+    assert settings.Q_CLUSTER["poll"] == settings.QUEUE_POLL_SECONDS <= 0.1
+    assert settings.CONVERT_POLL_SECONDS <= 0.1
