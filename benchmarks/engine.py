@@ -129,7 +129,9 @@ def main() -> None:
     }
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
-    prepare_model(data_dir)
+    home = data_dir / "users" / "bench"  # the user's home: "mnv2/" is read there
+    home.mkdir(parents=True)
+    prepare_model(home)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v", "0"], env=env, cwd=ROOT, check=True
     )
@@ -157,11 +159,11 @@ def main() -> None:
                 bare, whole, report, phases = [], [], {}, []
                 for run in range(args.runs):
                     where = work_dir / f"{mode}-{precision}-{run}"
-                    seconds, report = bare_run(data_dir, where, precision)
+                    seconds, report = bare_run(home, where, precision)
                     bare.append(seconds)
                     task = ConversionTask.objects.create(
                         owner=owner,
-                        name=f"mnv2-{precision}-{run}",
+                        name=f"mnv2-{mode}-{precision}-{run}",
                         template=template,
                         input_location="mnv2/",
                         output_location=f"out/{mode}-{precision}-{run}/",
