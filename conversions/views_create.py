@@ -13,10 +13,21 @@ from conversions.params import positive_int
 from templates_registry.models import ConversionTemplate
 
 
+FILTERS = ("chip", "framework", "model_format", "q")
+
+
 def _template_filters(request: HttpRequest) -> dict:
-    return {
-        key: request.GET.get(key, "").strip() for key in ("chip", "framework", "model_format", "q")
-    }
+    """The card filters: from the query string, or after a submit from the form's hidden copies."""
+    source = request.POST if request.method == "POST" else request.GET
+    return {key: str(source.get(key, "")).strip()[:100] for key in FILTERS}
+
+
+def _cards(templates, chosen) -> list:
+    """The filtered cards; the chosen template stays on show (first) even when filtered out."""
+    cards = list(templates)
+    if chosen is not None and chosen not in cards:
+        cards.insert(0, chosen)
+    return cards
 
 
 @login_required
@@ -44,7 +55,8 @@ def create(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "options_form": options_form,
-        "templates": templates,
+        "templates": _cards(templates, chosen),
+        "outside_filters": chosen is not None and chosen not in templates,
         "chosen": chosen,
         "filters": filters,
         "chips": ConversionTemplate.Chip.choices,

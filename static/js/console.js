@@ -69,4 +69,36 @@
     if (event.target.id === "log-search") filterLog();
   });
   document.addEventListener("htmx:afterSettle", filterLog);
+
+  // Create page: the template filters' values ride along in the task form's hidden copies
+  // (<input data-mirror="form id" name=...>), so a failed submit comes back with the same filters.
+  function mirrorFilter(event) {
+    var field = event.target;
+    if (!field.form || !field.name) return;
+    document.querySelectorAll('input[data-mirror="' + field.form.id + '"]').forEach(function (copy) {
+      if (copy.name === field.name) copy.value = field.value;
+    });
+  }
+  document.addEventListener("input", mirrorFilter);
+  document.addEventListener("change", mirrorFilter);
+
+  // Create page: re-rendered cards keep the template chosen meanwhile (a card clicked while the
+  // filtered cards were on their way); the server already keeps the one chosen when it was asked.
+  var chosenBeforeSwap = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "template-cards") return;
+    var checked = target.querySelector("input[name=template]:checked");
+    chosenBeforeSwap = checked ? checked.value : null;
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    if (!chosenBeforeSwap) return;
+    var cards = document.getElementById("template-cards");
+    var slug = chosenBeforeSwap;
+    chosenBeforeSwap = null;
+    if (!cards || cards.querySelector("input[name=template]:checked")) return;
+    cards.querySelectorAll("input[name=template]").forEach(function (radio) {
+      if (radio.value === slug) radio.checked = true;
+    });
+  });
 })();

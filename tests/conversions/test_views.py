@@ -94,6 +94,16 @@ def test_create_filters_template_cards(client_alice):
     assert html.count('class="template-card') == 2 and "<html" not in html
 
 
+def test_filtered_cards_keep_the_chosen_template_even_when_filtered_out(client_alice):
+    html = client_alice.get(
+        reverse("conversions:create") + "?chip=ascend&template=tensorflow-frozen-graph-to-tflite",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="template-cards",
+    ).content.decode()
+    assert 'value="tensorflow-frozen-graph-to-tflite" checked' in html
+    assert "data-outside-filters" in html and html.count("checked") == 1
+
+
 def test_create_stores_an_initializing_task_and_enqueues_it(
     client_alice, user, cnn_folder, django_capture_on_commit_callbacks
 ):

@@ -1,0 +1,30 @@
+"""The create page never loses work: the chosen template survives filtering, errors are in view."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot
+from tests.browser.test_journey import log_in
+from tests.conversions.factories import TFLITE
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+CHOSEN = f"#template-cards input[value={TFLITE}]"
+
+
+def test_the_chosen_template_survives_keyword_and_filter_changes(page, user, builtin_templates):
+    log_in(page)
+    page.goto("/tasks/new/")
+    page.fill("#template-q", "tflite")
+    page.locator(CHOSEN).click()  # the keyword box loses focus here: no re-render on blur
+    expect(page.locator(CHOSEN)).to_be_checked()
+    expect(page.locator("#options .chosen-template")).to_contain_text("TFLite")
+
+    page.fill("#template-q", "")  # typing again re-renders the cards: the choice stays
+    expect(page.locator(".template-card")).to_have_count(14)
+    expect(page.locator(CHOSEN)).to_be_checked()
+    page.select_option("select[name=chip]", "ascend")  # a filter that leaves the choice out
+    expect(page.locator("[data-outside-filters]")).to_be_visible()
+    expect(page.locator(CHOSEN)).to_be_checked()
+    expect(page.locator("#template-cards input[name=template]:checked")).to_have_count(1)
+    expect(page.locator("#options .chosen-template")).to_contain_text("TFLite")
+    screenshot(page, "create-kept-choice")
