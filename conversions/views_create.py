@@ -39,7 +39,9 @@ def create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = TaskForm(request.POST, owner=request.user)
         options_form = OptionsForm(chosen, request.POST) if chosen else None
-        if form.is_valid() and options_form is not None and options_form.is_valid():
+        form_valid = form.is_valid()  # both forms checked: every error is said at once
+        options_valid = options_form is not None and options_form.is_valid()
+        if form_valid and options_valid:
             task = create_task(request.user, form, options_form)
             messages.success(request, _("Task %(name)s created.") % {"name": task.name})
             return redirect("conversions:index")
@@ -63,12 +65,34 @@ def create(request: HttpRequest) -> HttpResponse:
         "frameworks": ConversionTemplate.Framework.choices,
         "formats": ConversionTemplate.ModelFormat.choices,
     }
+    if request.method == "POST":
+        context["error_summary"] = error_summary(form, options_form)
     template_name = "conversions/create.html"
     if request.htmx and request.htmx.target == "options":
         template_name += "#options"
     elif request.htmx and request.htmx.target == "template-cards":
         template_name += "#template-cards"
     return render(request, template_name, context)
+
+
+def error_summary(*forms) -> list[dict]:
+    """Every error of the bound forms, in page order: {"href": "#field id" or "", "label", "message"}."""
+    summary = []
+    for form in forms:
+        if form is None:
+            continue
+        summary += [{"href": "", "label": "", "message": m} for m in form.non_field_errors()]
+        for field in form:
+            for message in field.errors:
+                href = "#template-cards" if field.name == "template" and form.prefix is None else ""
+                summary.append(
+                    {
+                        "href": href or f"#{field.id_for_label}",
+                        "label": field.label,
+                        "message": message,
+                    }
+                )
+    return summary
 
 
 def _similar(request: HttpRequest) -> dict:

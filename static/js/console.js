@@ -101,4 +101,30 @@
       if (radio.value === slug) radio.checked = true;
     });
   });
+
+  // Create page, after a failed submit: the summary's links focus their field, and the first
+  // field in error has the focus (scrolled into view) when the page opens.
+  function fieldFor(href) {
+    var id = decodeURIComponent((href || "").replace(/^#/, ""));
+    var target = document.getElementById(id) || document.getElementById(id + "_0");
+    if (target && !target.matches("input, select, textarea, button")) {
+      target = target.querySelector("input:checked, input, select, textarea") || target;
+    }
+    return target;
+  }
+  function focusField(href) {
+    var field = fieldFor(href);
+    if (!field) return false;
+    field.scrollIntoView({ block: "center" });
+    field.focus({ preventScroll: true });
+    return true;
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-error-summary] a[href^='#']");
+    if (link && focusField(link.getAttribute("href"))) event.preventDefault();
+  });
+  var firstError = document.querySelector("[data-error-summary] a[href^='#']");
+  var summary = document.querySelector("[data-error-summary]");
+  if (firstError) focusField(firstError.getAttribute("href"));
+  else if (summary) summary.focus();
 })();

@@ -28,3 +28,31 @@ def test_the_chosen_template_survives_keyword_and_filter_changes(page, user, bui
     expect(page.locator("#template-cards input[name=template]:checked")).to_have_count(1)
     expect(page.locator("#options .chosen-template")).to_contain_text("TFLite")
     screenshot(page, "create-kept-choice")
+
+
+def test_after_a_failed_submit_the_first_error_is_focused_and_the_filters_stay(
+    page, user, builtin_templates
+):
+    log_in(page)
+    page.goto("/tasks/new/")
+    page.select_option("select[name=chip]", "arm")
+    expect(page.locator(".template-card")).to_have_count(2)
+    page.locator(CHOSEN).click()
+    expect(page.locator("#options .chosen-template")).to_contain_text("TFLite")
+    page.fill("#id_output_location", "out/x/")
+    page.click("text=Create Now")  # no input folder, no output tensor names
+
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_visible()
+    expect(summary.locator("a")).to_have_count(3)  # the input folder, both tensor names
+    expect(summary.locator("a").first).to_have_attribute("href", "#id_input_location")
+    expect(page.locator("#id_input_location")).to_be_focused()
+    expect(page.locator("#id_input_location")).to_be_in_viewport()
+    expect(page.locator("select[name=chip]")).to_have_value("arm")  # the filters as they were
+    expect(page.locator(".template-card")).to_have_count(2)
+    expect(page.locator(CHOSEN)).to_be_checked()
+    expect(page.locator("#id_output_location")).to_have_value("out/x/")
+    screenshot(page, "create-error-summary")
+
+    summary.locator("a").nth(2).click()  # the summary's link focuses the option in error
+    expect(page.locator("#id_opt-output_tensor_names")).to_be_focused()
