@@ -12,7 +12,6 @@ from conversions.models import ConversionTask
 from conversions.params import positive_int
 from templates_registry.models import ConversionTemplate
 
-
 FILTERS = ("chip", "framework", "model_format", "q")
 
 
