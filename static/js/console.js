@@ -70,6 +70,24 @@
   });
   document.addEventListener("htmx:afterSettle", filterLog);
 
+  // Detail log: follows the end while lines stream in, unless the reader scrolled up; scrolling
+  // back to the end follows again.
+  var logFollows = true;
+  var autoScrollTop = -1;
+  function followLog() {
+    var log = document.getElementById("log");
+    if (!log || !logFollows) return;
+    log.scrollTop = log.scrollHeight;
+    autoScrollTop = log.scrollTop;
+  }
+  document.addEventListener("scroll", function (event) {
+    var log = event.target;
+    if (log.id !== "log" || Math.abs(log.scrollTop - autoScrollTop) < 2) return;
+    logFollows = log.scrollTop + log.clientHeight >= log.scrollHeight - 8;
+  }, true);  // scroll events do not bubble: caught on the way down
+  document.addEventListener("htmx:afterSettle", followLog);
+  followLog();
+
   // Create page: the template filters' values ride along in the task form's hidden copies
   // (<input data-mirror="form id" name=...>), so a failed submit comes back with the same filters.
   function mirrorFilter(event) {

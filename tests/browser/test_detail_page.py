@@ -1,0 +1,44 @@
+"""The detail page: the log follows its end while streaming, unless the reader scrolled up."""
+
+import pytest
+from playwright.sync_api import expect
+
+from conversions.models import ConversionTask
+from tests.browser.conftest import screenshot
+from tests.browser.test_journey import log_in
+from tests.conversions.factories import make_task
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+S = ConversionTask.Status
+
+
+def lines(prefix: str, count: int) -> list[tuple[str, str]]:
+    return [("info", f"{prefix} line {i}") for i in range(count)]
+
+
+def test_the_log_follows_its_end_unless_the_reader_scrolled_up(page, user):
+    task = make_task(user, name="streaming", status=S.RUNNING, stage="converting", progress=40)
+    task.append_log(lines("first", 120))
+    log_in(page)
+    page.goto(f"/tasks/{task.pk}/")
+    log = page.locator("#log")
+    expect(log.locator(".line").last).to_contain_text("first line 119")
+    page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")  # the page, not the log
+    expect(log.locator(".line").last).to_be_in_viewport()  # opened at the end
+
+    task.append_log(lines("second", 60))  # streamed in by the 2-second poll
+    expect(log.locator(".line").last).to_contain_text("second line 59", timeout=10_000)
+    expect(log.locator(".line").last).to_be_in_viewport()
+    screenshot(page, "detail-log-follows")
+
+    log.evaluate("(box) => { box.scrollTop = 0; }")  # the reader scrolls up to read
+    page.wait_for_function("() => document.getElementById('log').scrollTop === 0")
+    task.append_log(lines("third", 30))
+    expect(log.locator(".line").last).to_contain_text("third line 29", timeout=10_000)
+    expect(log.locator(".line").first).to_be_in_viewport()  # left where the reader is
+    expect(log.locator(".line").last).not_to_be_in_viewport()
+
+    log.evaluate("(box) => { box.scrollTop = box.scrollHeight; }")  # back to the end: follows
+    task.append_log(lines("fourth", 5))
+    expect(log.locator(".line").last).to_contain_text("fourth line 4", timeout=10_000)
+    expect(log.locator(".line").last).to_be_in_viewport()
