@@ -87,7 +87,10 @@ def _stages(task: ConversionTask) -> list[dict]:
         if task.status == ConversionTask.Status.SUCCEEDED or STAGES[key] < reached:
             state = "done"
         elif key == task.stage or (key == "staging" and task.stage in ("", "queued")):
-            state = "current" if task.is_active else "stopped"
+            if task.is_active:
+                state = "current"
+            else:  # a canceled task stopped by choice: neutral, not an error
+                state = "canceled" if task.status == ConversionTask.Status.CANCELED else "stopped"
         else:
             state = "todo"
         stages.append({"key": key, "label": label, "state": state})

@@ -42,3 +42,27 @@ def test_the_log_follows_its_end_unless_the_reader_scrolled_up(page, user):
     task.append_log(lines("fourth", 5))
     expect(log.locator(".line").last).to_contain_text("fourth line 4", timeout=10_000)
     expect(log.locator(".line").last).to_be_in_viewport()
+
+
+def test_cancel_asks_first_and_a_canceled_task_is_shown_neutral(page, user):
+    task = make_task(user, name="long-one", status=S.RUNNING, stage="converting", progress=40)
+    log_in(page)
+    page.goto(f"/tasks/{task.pk}/")
+    page.locator(".task-controls").get_by_role("button", name="Cancel").click()
+    expect(page.locator("h1")).to_contain_text("Cancel task long-one?")
+    screenshot(page, "cancel-confirm")
+    page.get_by_role("link", name="Keep it running").click()
+    expect(page.locator("#status .status").first).to_have_attribute("data-status", "running")
+    assert ConversionTask.objects.get(pk=task.pk).status == S.RUNNING
+
+    page.locator(".task-controls").get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Cancel the task").click()
+    expect(page.locator("#status .status").first).to_have_attribute("data-status", "canceled")
+    expect(page.locator("[data-canceled]")).to_contain_text("Canceled by the user.")
+    expect(page.locator(".error-box")).to_have_count(0)
+    stage = page.locator(".stages li.stage-canceled")
+    expect(stage).to_have_text("Converting")
+    red = "rgb(198, 40, 40)"  # --bad
+    assert stage.evaluate("(li) => getComputedStyle(li).color") != red
+    assert page.locator("[data-canceled]").evaluate("(b) => getComputedStyle(b).color") != red
+    screenshot(page, "detail-canceled")

@@ -104,6 +104,18 @@ def test_the_stepper_shows_where_a_task_stopped(client_alice, user):
     assert 'class="stage-current" aria-current="step">Verifying' in html
 
 
+def test_a_canceled_task_is_shown_neutral_not_as_an_error(client_alice, user):
+    task = make_task(
+        user, status=S.CANCELED, stage="converting", error_message="Canceled by the user."
+    )
+    html = client_alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    assert (
+        re.findall(r'<li class="stage-(\w+)"', html) == ["done", "done", "canceled"] + ["todo"] * 3
+    )
+    assert "data-canceled" in html and "Canceled by the user." in html
+    assert "error-box" not in html and "stage-stopped" not in html
+
+
 RESULT = {
     "verification": {
         "verdict": "warn",
