@@ -1,12 +1,14 @@
 """The create page: template cards, the task form and advanced options (inspection: views_inspect)."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from conversions import access
+from conversions import access, locations
 from conversions.forms import OptionsForm, TaskForm, create_task, suggested_name
 from conversions.models import ConversionTask
 from conversions.params import positive_int
@@ -35,6 +37,7 @@ def create(request: HttpRequest) -> HttpResponse:
     templates = ConversionTemplate.objects.enabled().search(**filters)
     chosen_slug = request.POST.get("template") or request.GET.get("template", "")
     chosen = ConversionTemplate.objects.enabled().filter(slug=chosen_slug).first()
+    output_note = ""
     if request.method == "POST":
         form = TaskForm(request.POST, owner=request.user)
         options_form = OptionsForm(chosen, request.POST) if chosen else None
@@ -47,6 +50,7 @@ def create(request: HttpRequest) -> HttpResponse:
     else:
         initial = {"name": suggested_name(), "template": chosen_slug}
         initial.update(_similar(request))
+        output_note = initial.pop("output_note", "")
         form = TaskForm(initial=initial, owner=request.user)
         chosen = (
             chosen
@@ -58,6 +62,7 @@ def create(request: HttpRequest) -> HttpResponse:
         "options_form": options_form,
         "templates": _cards(templates, chosen),
         "outside_filters": chosen is not None and chosen not in templates,
+        "output_note": output_note,
         "chosen": chosen,
         "filters": filters,
         "chips": ConversionTemplate.Chip.choices,
@@ -102,10 +107,34 @@ def _similar(request: HttpRequest) -> dict:
     task = ConversionTask.objects.visible_to(request.user).filter(pk=like).first()
     if task is None:
         return {}
-    return {
+    output = access.as_named_by(task.output_location, task.owner, request.user)
+    fresh = fresh_output_folder(output, request.user)
+    similar = {
         "description": task.description,
         "template": task.template.slug,
         "input_location": access.as_named_by(task.input_location, task.owner, request.user),
-        "output_location": access.as_named_by(task.output_location, task.owner, request.user),
+        "output_location": fresh or output,
         "options": task.options,
     }
+    if fresh:
+        similar["output_note"] = _(
+            "A fresh output folder is suggested: %(fresh)s does not exist yet, while %(old)s holds "
+            "the earlier task's output."
+        ) % {"fresh": fresh, "old": output}
+    return similar
+
+
+def fresh_output_folder(location: str, user, tries: int = 20) -> str:
+    """`out/cnn-2/` (or -3, …) for `out/cnn/`: the first such folder that does not exist yet and
+    `user` may write; "" when none is found (the old folder is then offered as it was)."""
+    stem = re.sub(r"-\d+$", "", location.rstrip("/"))
+    if not stem or stem.endswith(("/", ":")):
+        return ""
+    for number in range(2, 2 + tries):
+        candidate = f"{stem}-{number}/"
+        try:
+            if not locations.parse(candidate, user=user, need=locations.WRITE).is_folder():
+                return candidate
+        except locations.LocationError:  # refused, or the store cannot be asked: no suggestion
+            return ""
+    return ""

@@ -3,9 +3,11 @@
 import pytest
 from playwright.sync_api import expect
 
+from conversions.models import ConversionTask
 from tests.browser.conftest import screenshot
 from tests.browser.test_journey import log_in
-from tests.conversions.factories import TFLITE
+from tests.conftest import CNN_OPTIONS
+from tests.conversions.factories import TFLITE, make_task
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 CHOSEN = f"#template-cards input[value={TFLITE}]"
@@ -56,3 +58,24 @@ def test_after_a_failed_submit_the_first_error_is_focused_and_the_filters_stay(
 
     summary.locator("a").nth(2).click()  # the summary's link focuses the option in error
     expect(page.locator("#id_opt-output_tensor_names")).to_be_focused()
+
+
+def test_a_similar_task_gets_a_fresh_output_folder_and_is_created(page, user, cnn_folder):
+    done = make_task(
+        user,
+        name="first-try",
+        status=ConversionTask.Status.SUCCEEDED,
+        input_location=cnn_folder,
+        options=CNN_OPTIONS,
+    )
+    log_in(page)
+    page.goto(f"/tasks/{done.pk}/")
+    page.click("text=Create a similar task")
+    expect(page.locator("#id_output_location")).to_have_value("out/cnn-2/")
+    expect(page.locator("[data-output-note]")).to_contain_text("out/cnn-2/ does not exist yet")
+    expect(page.locator(CHOSEN)).to_be_checked()
+    screenshot(page, "create-similar")
+    page.fill("#id_name", "second-try")
+    page.click("text=Create Now")
+    expect(page.locator(".messages")).to_contain_text("Task second-try created.")
+    assert ConversionTask.objects.get(name="second-try").output_location == "out/cnn-2/"

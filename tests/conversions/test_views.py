@@ -192,10 +192,19 @@ def test_create_a_similar_task_prefills_the_form(client_alice, user):
     html = client_alice.get(reverse("conversions:create") + f"?like={task.pk}").content.decode()
     assert (
         'value="models/cnn/"' in html
-        and 'value="out/cnn/"' in html
+        and 'value="out/cnn-2/"' in html  # a fresh output folder, and the page says so
+        and "out/cnn-2/ does not exist yet, while out/cnn/ holds" in html
         and 'value="4"' in html
         and 'value="input"' in html
     )
+
+
+def test_a_similar_task_skips_output_folders_that_exist(client_alice, user, alice_home):
+    for taken in ("out/cnn-2", "out/cnn-3"):
+        (alice_home / taken).mkdir(parents=True)
+    task = make_task(user, name="done-one", status=S.SUCCEEDED, output_location="out/cnn-2/")
+    html = client_alice.get(reverse("conversions:create") + f"?like={task.pk}").content.decode()
+    assert 'value="out/cnn-4/"' in html and "data-output-note" in html
 
 
 def test_detail_shows_parameters_and_polls_only_while_active(client_alice, user):
