@@ -7,8 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from conversions import access, locations
@@ -69,13 +69,14 @@ def row(request: HttpRequest, task_id: int) -> HttpResponse:
     return render(request, "conversions/index.html#row", {"task": task})
 
 
+# gettext_lazy by its own name: makemessages extracts only the names it knows (not _lazy)
 STAGE_LABELS = {
-    "staging": _lazy("Staging"),
-    "checking": _lazy("Checking"),
-    "converting": _lazy("Converting"),
-    "verifying": _lazy("Verifying"),
-    "publishing": _lazy("Publishing"),
-    "done": _lazy("Done"),
+    "staging": gettext_lazy("Staging"),
+    "checking": gettext_lazy("Checking"),
+    "converting": gettext_lazy("Converting"),
+    "verifying": gettext_lazy("Verifying"),
+    "publishing": gettext_lazy("Publishing"),
+    "done": gettext_lazy("Done"),
 }
 
 
@@ -97,6 +98,16 @@ def _stages(task: ConversionTask) -> list[dict]:
     return stages
 
 
+def _options(task: ConversionTask) -> list[dict]:
+    """The task's advanced options under their labels in the reader's language (key as a tip)."""
+    zh = (get_language() or "").startswith("zh")
+    labels = {
+        option["key"]: option["label_zh" if zh else "label_en"] or option["key"]
+        for option in task.template.option_schema
+    }
+    return [{"key": k, "label": labels.get(k, k), "value": v} for k, v in task.options.items()]
+
+
 @login_required
 def detail(request: HttpRequest, task_id: int) -> HttpResponse:
     task = get_object_or_404(_tasks(request), pk=task_id)
@@ -106,6 +117,7 @@ def detail(request: HttpRequest, task_id: int) -> HttpResponse:
         "report": report,
         "artifacts": _artifacts(task),
         "stages": _stages(task),
+        "options": _options(task),
         "chart": verification_chart(report),
         "layers_chart": layers_chart(report),
     }

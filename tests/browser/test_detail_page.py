@@ -66,3 +66,30 @@ def test_cancel_asks_first_and_a_canceled_task_is_shown_neutral(page, user):
     assert stage.evaluate("(li) => getComputedStyle(li).color") != red
     assert page.locator("[data-canceled]").evaluate("(b) => getComputedStyle(b).color") != red
     screenshot(page, "detail-canceled")
+
+
+def test_the_chinese_pages_show_no_english_stepper_or_verdict(page, user):
+    result = {
+        "verification": {
+            "verdict": "pass",
+            "samples": 4,
+            "source": "random (seed 1)",
+            "outputs": [{"name": "Identity:0", "cosine_similarity": 1.0, "verdict": "pass"}],
+        }
+    }
+    task = make_task(user, name="zh-done", status=S.SUCCEEDED, stage="done", result=result)
+    log_in(page)
+    page.select_option("#language", "zh-hans")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    page.goto(f"/tasks/{task.pk}/")
+    expect(page.locator(".stages li")).to_have_count(6)
+    for label in page.locator(".stages li").all_inner_texts():
+        assert not any(c.isascii() and c.isalpha() for c in label), label
+    expect(page.locator("h2 .verdict")).to_have_text("通过")
+    screenshot(page, "detail-zh")
+    page.goto("/tasks/new/")
+    browse = page.locator(".with-browser button").first
+    expect(browse).to_have_text("浏览")
+    height = browse.evaluate("(b) => b.getBoundingClientRect().height")
+    line = browse.evaluate("(b) => parseFloat(getComputedStyle(b).lineHeight)")
+    assert height < 2 * line, "浏览 wraps onto two lines"

@@ -10,6 +10,7 @@ from django.utils import timezone
 from conversions.charts import layers_chart, verification_chart
 from conversions.converters.report import Report
 from conversions.models import ConversionTask
+from tests.conftest import CNN_OPTIONS
 from tests.conversions.factories import make_task
 
 pytestmark = pytest.mark.django_db
@@ -152,6 +153,21 @@ def test_detail_renders_the_report_table_and_svg(client_alice, user):
     assert '<span class="verdict verdict-warn">warn</span>' in html
     assert "<script" not in html.split("<body")[1]  # the chart is plain SVG, no chart library
     assert 'data-copy="models/cnn/"' in html and 'data-copy="out/cnn/"' in html
+
+
+def test_the_chinese_detail_page_has_no_english_stepper_verdict_or_option_keys(
+    client_alice, user, settings
+):
+    task = make_task(
+        user, status=S.SUCCEEDED, stage="done", progress=100, result=RESULT, options=CNN_OPTIONS
+    )
+    client_alice.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    html = client_alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    stages = re.findall(r'<li class="stage-\w+"[^>]*>([^<]+)</li>', html)
+    assert len(stages) == 6 and not any(re.search(r"[A-Za-z]", label) for label in stages)
+    assert '<span class="verdict verdict-warn">警告</span>' in html and ">warn<" not in html
+    assert '<span title="input_tensor_names">模型输入tensor名称</span>' in html
+    assert "<code>input_tensor_names</code>" not in html
 
 
 QUANTIZED = {

@@ -168,6 +168,14 @@ def test_invalid_options_are_rejected_next_to_their_field(
     assert response.status_code == 200 and message in html and not ConversionTask.objects.exists()
 
 
+def test_a_missing_option_is_said_in_the_users_language(client_alice, cnn_folder, settings):
+    client_alice.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    data = create_form(cnn_folder, **{"opt-input_tensor_names": ""})
+    html = client_alice.post(reverse("conversions:create"), data).content.decode()
+    assert "此选项为必填项。" in html and "This option is required." not in html
+    assert "任务未创建：有 1 处问题需要更正。" in html
+
+
 @pytest.mark.parametrize(
     "location,message",
     [
@@ -211,7 +219,8 @@ def test_detail_shows_parameters_and_polls_only_while_active(client_alice, user)
     task = make_task(user, status=S.RUNNING, options=CNN_OPTIONS)
     task.append_log([("info", "Stage: staging")])
     html = client_alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
-    assert "models/cnn/" in html and "input_tensor_names" in html and "Stage: staging" in html
+    assert "models/cnn/" in html and "Stage: staging" in html
+    assert "Input Tensor Name</span>" in html and 'title="input_tensor_names"' in html
     assert 'hx-trigger="every 2s"' in html
     partial = client_alice.get(
         reverse("conversions:detail", args=[task.pk]), **HTMX
