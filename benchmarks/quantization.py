@@ -4,7 +4,11 @@ Three models built here: MobileNetV2 (alpha 0.35, 96x96, random weights, batch n
 of images, logits), a small CNN trained on scikit-learn's bundled digits set (8x8 images, 10 classes;
 calibration on 64 training images, verification and accuracy on the 360 held-out ones), and the CNN with
 outlier channels of the tests. "analysis s" is the per-layer analysis inside the 8bit conversions,
-"x" the factor it adds to the conversion time.
+"x" the factor it adds to the conversion time. 8bit-mixed's "convert s" includes its search: one model
+per layer to rank the layers by their effect on the output, then the rounds.
+
+"input on int8's grid" runs the float model on its inputs rounded to the int8 input's step: a model
+with int8 inputs (8bit, 8bit-mixed) cannot verify better than that, whatever stays float.
 
     .venv/bin/python benchmarks/quantization.py
 """
@@ -83,13 +87,19 @@ def table(title: str, root: Path, work: Path, inputs: np.ndarray, labels) -> Non
     print(
         f"\n{title}: frozen graph {pb.stat().st_size / 1e6:.2f} MB, {len(inputs)} verification samples"
     )
+    reference = modelkit.reference_outputs(pb, "input:0", "Identity:0", inputs)
+    low, scale = inputs.min(), (inputs.max() - inputs.min()) / 255  # int8: 256 steps over the range
+    rounded = (np.round((inputs - low) / scale) * scale + low).astype(np.float32)
+    floor = worst_cosine(
+        reference, modelkit.reference_outputs(pb, "input:0", "Identity:0", rounded)
+    )
+    print(f"float model, input on int8's grid: worst cos {floor:.5f}")
     header = (
         f"{'precision':<13}{'size':>7}{'worst cos':>11}{'top-1 drop':>12}{'ops float':>11}"
         f"{'convert s':>11}{'analysis s':>12}{'x':>6}{'verdict':>9}"
     )
     print(header)
     print("-" * len(header))
-    reference = modelkit.reference_outputs(pb, "input:0", "Identity:0", inputs)
     base_size = None
     for precision in PRECISIONS:
         out = work / f"{pb.stem}-{precision}"

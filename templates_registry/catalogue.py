@@ -4,7 +4,8 @@ Plain Python on purpose: this module is imported by a data migration and by a
 management command, so it must not import Django or anything from the project.
 
 ``BUILTIN_TEMPLATES`` lists the 13 templates in the spec's order, plus ``onnx-to-tensorrt`` (ONNX is
-what most GPU users have today) after the other TensorRT templates. Each template
+what most GPU users have today) after the other TensorRT templates, then ``caffe-to-tflite``,
+``caffe-to-tensorrt`` and ``caffe-to-onnx`` (issue 18). Each template
 carries its option schema (spec sections 2.2-2.5, plus ``soc_version`` for the
 Ascend templates because ATC needs it). Option patterns are Python regular
 expressions that the *whole* value must match (``re.fullmatch``); an empty
@@ -26,13 +27,26 @@ from templates_registry.catalogue_verify import verified_options
 
 
 def _template(
-    slug, name_en, name_zh, description_en, description_zh, chip, framework, model_format, options
+    slug,
+    name_en,
+    name_zh,
+    description_en,
+    description_zh,
+    chip,
+    framework,
+    model_format,
+    options,
+    produces=None,
 ):
-    output_format, converter = {
-        "ascend": ("om", "ascend"),
-        "arm": ("tflite", "tflite"),
-        "gpu": ("engine", "tensorrt"),
-    }[chip]
+    """`produces`: (output format, converter key) where they are not the chip's usual ones."""
+    output_format, converter = (
+        produces
+        or {
+            "ascend": ("om", "ascend"),
+            "arm": ("tflite", "tflite"),
+            "gpu": ("engine", "tensorrt"),
+        }[chip]
+    )
     return {
         "slug": slug,
         "name_en": name_en,
@@ -75,6 +89,84 @@ _OUT_TRT_ZH = (
     "（原 ModelArts 模板输出的是经 TensorRT 优化的 .pb）。"
 )
 
+
+_IN_CAFFE_EN = (
+    "a model/ folder holding one deploy .prototxt and one .caffemodel (layers: Convolution, "
+    "Deconvolution, InnerProduct, Pooling, BatchNorm, Scale, Bias, ReLU, PReLU, ELU, Sigmoid, TanH, "
+    "AbsVal, Power, Dropout, Softmax, Eltwise, Concat, Split, Slice, Flatten, Reshape, Crop, "
+    "Permute, LRN)"
+)
+_IN_CAFFE_ZH = (
+    "model/ 目录（含一个部署用 .prototxt 和一个 .caffemodel；支持的层：Convolution、Deconvolution、"
+    "InnerProduct、Pooling、BatchNorm、Scale、Bias、ReLU、PReLU、ELU、Sigmoid、TanH、AbsVal、Power、"
+    "Dropout、Softmax、Eltwise、Concat、Split、Slice、Flatten、Reshape、Crop、Permute、LRN）"
+)
+_VERIFIED_CAFFE_EN = "Verified against a NumPy reference run of the original Caffe model."
+_VERIFIED_CAFFE_ZH = "以原 Caffe 模型的 NumPy 参考推理结果进行校验。"
+
+# Caffe for ARM and GPUs (issue 18). ONNX is what GPU runtimes (TensorRT, ONNX Runtime) read, so
+# caffe-to-onnx is a GPU template too: its own output format and converter key, no new chip.
+CAFFE_TEMPLATES = [
+    _template(
+        "caffe-to-tflite",
+        "Caffe to TFLite",
+        "Caffe转TFLite",
+        (
+            f"Converts a Caffe model ({_IN_CAFFE_EN}, plus a calibration_data/ folder of "
+            f"pre-processed .npy inputs for the calibrated precisions) to TFLite; the model keeps "
+            f"Caffe's N x C x H x W inputs. {_OUT_TFLITE_EN} {_VERIFIED_CAFFE_EN}"
+        ),
+        (
+            f"将 Caffe 模型（{_IN_CAFFE_ZH}；需校准的精度另需 calibration_data/ 目录的预处理 .npy 输入"
+            f"数据）转换为 TFLite，模型保持 Caffe 的 N x C x H x W 输入布局。{_OUT_TFLITE_ZH}"
+            f"{_VERIFIED_CAFFE_ZH}"
+        ),
+        "arm",
+        "caffe",
+        "caffemodel",
+        precision_and_batch("tflite") + [keep_float_layers()] + verified_options(),
+    ),
+    _template(
+        "caffe-to-tensorrt",
+        "Caffe to TensorRT",
+        "Caffe转TensorRT",
+        (
+            f"Converts a Caffe model ({_IN_CAFFE_EN}, plus a calibration_data/ folder of "
+            f"pre-processed .npy inputs for 8bit) to ONNX and builds a TensorRT engine for NVIDIA "
+            f"GPUs: model/<name>.engine and model/<name>.onnx. {_VERIFIED_CAFFE_EN}"
+        ),
+        (
+            f"将 Caffe 模型（{_IN_CAFFE_ZH}；8bit 时另需 calibration_data/ 目录的预处理 .npy 输入数据）"
+            f"转为 ONNX，并构建 NVIDIA GPU 的 TensorRT 引擎，输出 model/<name>.engine 和 "
+            f"model/<name>.onnx。{_VERIFIED_CAFFE_ZH}"
+        ),
+        "gpu",
+        "caffe",
+        "caffemodel",
+        precision_and_batch("tensorrt")
+        + [keep_float_layers()]
+        + gpu_options(opset=False)
+        + verified_options(),
+    ),
+    _template(
+        "caffe-to-onnx",
+        "Caffe to ONNX",
+        "Caffe转ONNX",
+        (
+            f"Converts a Caffe model ({_IN_CAFFE_EN}) to ONNX (opset 13, float32) for TensorRT, "
+            f"ONNX Runtime and other ONNX runtimes: model/<name>.onnx. {_VERIFIED_CAFFE_EN}"
+        ),
+        (
+            f"将 Caffe 模型（{_IN_CAFFE_ZH}）转换为 ONNX（opset 13，float32），供 TensorRT、ONNX "
+            f"Runtime 等推理框架使用，输出 model/<name>.onnx。{_VERIFIED_CAFFE_ZH}"
+        ),
+        "gpu",
+        "caffe",
+        "caffemodel",
+        [],
+        produces=("onnx", "onnx"),
+    ),
+]
 
 BUILTIN_TEMPLATES = [
     _template(
@@ -157,6 +249,7 @@ BUILTIN_TEMPLATES = [
         + gpu_options(opset=False)
         + verified_options(),
     ),
+    *CAFFE_TEMPLATES,
     _template(
         "tensorflow-frozen-graph-to-ascend",
         "TensorFlow frozen_graph to Ascend",

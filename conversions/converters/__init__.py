@@ -10,6 +10,7 @@ CONVERTERS = {
     "tflite": "conversions.converters.tflite.TFLiteConverter",
     "tensorrt": "conversions.converters.tensorrt.converter.TensorRTConverter",
     "ascend": "conversions.converters.ascend.converter.AscendConverter",
+    "onnx": "conversions.converters.caffe.converter.CaffeONNXConverter",
 }
 
 

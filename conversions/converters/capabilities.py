@@ -47,6 +47,19 @@ def probe_tensorrt() -> Capability:
     return Capability(*probe.summary())
 
 
+def probe_onnx() -> Capability:
+    """Caffe to ONNX builds with onnx and verifies in ONNX Runtime."""
+    tools = {name: package_version(name) for name in ("onnx", "onnxruntime")}
+    missing = [name for name, version in tools.items() if version is None]
+    if missing:
+        return Capability(
+            False,
+            reason=f"{' and '.join(missing)} not installed on this worker (pip install "
+            f"{' '.join(missing)}).",
+        )
+    return Capability(True, tools)
+
+
 def probe_ascend() -> Capability:
     """ATC from ATC_PATH or PATH; its version from the toolkit's version.info (atc is not run)."""
     atc = find_atc()
@@ -59,6 +72,7 @@ PROBES: dict[str, Callable[[], Capability]] = {
     "tflite": probe_tflite,
     "tensorrt": probe_tensorrt,
     "ascend": probe_ascend,
+    "onnx": probe_onnx,
 }
 
 

@@ -232,5 +232,10 @@ def inspect_folder(root: Path, chip: str = "") -> dict:
         report = inspect_onnx(path)
     else:
         report = inspect_caffe(path)
+        if chip in ("arm", "gpu"):  # TFLite, ONNX and TensorRT take the layer set of caffe/
+            from conversions.converters.caffe.onnx_layers import RULES
+
+            outside = sorted(set(report["op_types"]) - set(RULES) - {"Input"})
+            report["unsupported_ops"] = {chip: outside}
     report["unknown_dims"] = any(i["unknown_dims"] for i in report["inputs"])
     return report

@@ -185,6 +185,12 @@ def check_layout(root: Path, chip: str, model_format: str) -> Layout:
             layout.model = (
                 _exactly_one(model_dir, ".onnx", root, problems, "ONNX model") or model_dir
             )
+        elif model_format == "caffemodel":
+            layout.model = (
+                _exactly_one(model_dir, ".prototxt", root, problems, "network definition")
+                or model_dir
+            )
+            layout.weights = _exactly_one(model_dir, ".caffemodel", root, problems, "weights file")
         else:
             problems.append(f"Model format {model_format} cannot be converted for {chip}.")
         layout.calibration = _arrays(root, "calibration_data", problems)

@@ -14,6 +14,8 @@ import numpy as np
 
 from conversions.converters import evaluation, quantlayers, tflite_quant
 from conversions.converters.base import ConversionError, Converter, Events, Job
+from conversions.converters.caffe.converter import tensorflow_model
+from conversions.converters.caffe.onnx_export import reference as caffe_reference
 from conversions.converters.layout import check_layout
 from conversions.converters.samples import choose
 from conversions.converters.tfsource import load_tensorflow, run_graph
@@ -54,8 +56,17 @@ class TFLiteConverter(Converter):
                 f"keep_float_layers works with quantization_precision 8bit or 8bit-mixed, not "
                 f"{precision}: clear it or choose one of those."
             )
-        model = load_tensorflow(layout, job, events)
+        caffe = None
+        if job.model_format == "caffemodel":
+            model, caffe = tensorflow_model(layout, events)
+        else:
+            model = load_tensorflow(layout, job, events)
         graph_def, inputs, outputs = model.graph_def, model.inputs, model.outputs
+
+        def original(sets, names=outputs):  # the reference: TensorFlow, or Caffe's in NumPy
+            if caffe is not None:
+                return caffe_reference(caffe, sets)[: len(names)]
+            return run_graph(graph_def, inputs, names, sets)
 
         tolerance = evaluation.tolerance(job.options)
         chosen = choose(
@@ -65,11 +76,11 @@ class TFLiteConverter(Converter):
         batch_size = int(job.options.get("batch_size") or 1)
         # The original runs first: a model that computes NaN, or evaluation data that does not fit
         # it, is refused before the conversion spends its time.
-        reference = run_graph(graph_def, inputs, outputs, sets)
+        reference = original(sets)
         require_finite(outputs, reference, chosen.source)
         labelled = evaluation.load(layout.evaluation, inputs)
         if labelled:
-            original_scores = run_graph(graph_def, inputs, outputs[:1], labelled.samples)[0]
+            original_scores = original(labelled.samples, outputs[:1])[0]
             evaluation.check_scores(outputs[0], original_scores, labelled.labels)
 
         events.stage("converting")
@@ -151,6 +162,10 @@ class TFLiteConverter(Converter):
             },
             "versions": _versions(tf),
         }
+        if caffe is not None:
+            report["verification"]["checked_with"] = (
+                "TFLite interpreter, against the NumPy reference forward pass of the Caffe model"
+            )
         if quantization is not None:
             report["quantization"] = quantization
             report["timings"]["layer_analysis_s"] = round(analysis_seconds, 3)

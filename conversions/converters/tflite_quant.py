@@ -128,20 +128,6 @@ def float_shares(model: bytes) -> dict:
     }
 
 
-def consumers(model: bytes) -> dict[str, list[str]]:
-    """For every tensor of an int8 model, the tensors written by the ops that read it."""
-    interpreter = _interpreter(model)
-    names = {d["index"]: d["name"] for d in interpreter.get_tensor_details()}
-    readers: dict[str, list[str]] = {}
-    for op in interpreter._get_ops_details():  # noqa: SLF001
-        if op["op_name"] in SKIPPED_OPS:
-            continue
-        for tensor in op["inputs"]:
-            if tensor >= 0:
-                readers.setdefault(names[tensor], []).extend(names[t] for t in op["outputs"])
-    return readers
-
-
 def int8_model(calibrated: bytes, sets, judge, patterns: list[str], mixed: bool, events):
     """(model bytes, the report's `quantization` section, seconds of per-layer analysis).
 
@@ -157,20 +143,21 @@ def int8_model(calibrated: bytes, sets, judge, patterns: list[str], mixed: bool,
         events.log(f"Keeping {len(manual)} layer(s) in float: {', '.join(manual)}")
     rounds = None
     if mixed:
-        readers = consumers(plain)
-        known = set(names)
 
-        def with_readers(kept):
-            # A tensor keeps its int8 loss as long as a reader quantizes it again: keep them too.
-            grown = list(kept)
-            for name in kept:
-                grown += [r for r in readers.get(name, []) if r in known and r not in grown]
-            return grown
+        def attempt(kept):
+            return judge(quantize(calibrated, kept))
 
-        order = [layer["name"] for layer in quantlayers.ranked(layers)]
-        kept, rounds = quantlayers.search_mixed(
-            order, manual, lambda kept: judge(quantize(calibrated, kept)), events, with_readers
+        started = time.monotonic()
+        order = quantlayers.order_by_effect(
+            [layer["name"] for layer in quantlayers.ranked(layers)], attempt
         )
+        events.log(
+            f"8bit-mixed: ranked {min(len(order), quantlayers.EFFECT_PROBES)} layer(s) by their "
+            f"effect on the output, quantizing one at a time ({time.monotonic() - started:.1f} s)"
+        )
+        # No reader is added: a reader that quantizes a kept layer's output again is charged for it
+        # in its own effect, and adding readers grew the float set (README, measured).
+        kept, rounds = quantlayers.search_mixed(order, manual, attempt, events)
     else:
         kept = manual
     model = quantize(calibrated, kept) if kept else plain

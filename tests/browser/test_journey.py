@@ -31,7 +31,7 @@ def test_a_user_creates_a_task_and_watches_it_succeed_without_reloading(
 
     page.click("text=Create Task")
     page.select_option("select[name=chip]", "arm")
-    expect(page.locator(".template-card")).to_have_count(2)
+    expect(page.locator(".template-card")).to_have_count(3)
     page.click("text=TensorFlow frozen_graph to TFLite")
     expect(page.locator("#id_opt-input_tensor_names")).to_be_visible()
     page.fill("#id_name", "convert-web1")

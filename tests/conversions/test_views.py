@@ -71,7 +71,7 @@ def test_active_rows_poll_and_ended_rows_do_not(client_alice, user):
 
 def test_create_shows_cards_a_prefilled_name_and_the_chosen_options(client_alice, cnn_folder):
     html = client_alice.get(reverse("conversions:create")).content.decode()
-    assert html.count('class="template-card') == 14
+    assert html.count('class="template-card') == 17
     assert 'value="convert-' in html
     partial = client_alice.get(
         reverse("conversions:create") + "?template=tensorflow-frozen-graph-to-tflite",
@@ -91,7 +91,7 @@ def test_create_filters_template_cards(client_alice):
         HTTP_HX_REQUEST="true",
         HTTP_HX_TARGET="template-cards",
     ).content.decode()
-    assert html.count('class="template-card') == 2 and "<html" not in html
+    assert html.count('class="template-card') == 3 and "<html" not in html
 
 
 def test_filtered_cards_keep_the_chosen_template_even_when_filtered_out(client_alice):

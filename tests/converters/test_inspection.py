@@ -110,6 +110,16 @@ def test_a_caffe_model_is_read_with_our_schema(tmp_path):
     assert report["op_types"]["Convolution"] == 2 and report["op_count"] == 9
 
 
+def test_caffe_layers_outside_the_gpu_and_arm_set_are_listed(tmp_path):
+    from tests.ascendkit import lenet
+
+    net = lenet()
+    net.layer("soft", "BNLL", ["prob"])
+    net.write(tmp_path / "model")
+    assert inspect_folder(tmp_path, "gpu")["unsupported_ops"] == {"gpu": ["BNLL"]}
+    assert "unsupported_ops" not in inspect_folder(tmp_path, "ascend")
+
+
 def test_a_caffe_model_with_a_python_layer_is_refused_by_inspection(tmp_path):
     from tests.ascendkit import lenet
 

@@ -171,3 +171,15 @@ def test_an_empty_plugin_folder_is_refused(tmp_path):
     assert problems(tmp_path, "ascend", "onnx") == [
         "plugin/ holds no files: remove it, or put the custom operator package in it."
     ]
+
+
+def test_a_gpu_caffe_folder(tmp_path):
+    touch(tmp_path, "model/net.prototxt", "model/net.caffemodel", "calibration_data/a.npy")
+    layout = check_layout(tmp_path, "gpu", "caffemodel")
+    assert (layout.model.name, layout.weights.name) == ("net.prototxt", "net.caffemodel")
+    assert [p.name for p in layout.calibration] == ["a.npy"]
+    touch(tmp_path, "model/other.caffemodel")
+    assert problems(tmp_path, "gpu", "caffemodel") == [
+        "2 .caffemodel files in model/ (model/net.caffemodel, model/other.caffemodel): keep "
+        "exactly one weights file."
+    ]

@@ -117,3 +117,47 @@ def test_nan_and_inf_figures_become_null():
     )
     assert section["layers"][0]["error"] is None and section["float_op_share"] is None
     json.dumps(section, allow_nan=False)
+
+
+def test_layers_are_ranked_by_their_effect_on_the_output_within_the_probe_limit():
+    # "b" and "d" hurt the output when quantized alone, although the local ranking put "a" first
+    harm = {"a": 0.999, "b": 0.9, "c": 0.99, "d": 0.5, "e": 0.1}
+    seen = []
+
+    def attempt(kept):
+        (quantized,) = {"a", "b", "c", "d", "e"} - set(kept)
+        seen.append(quantized)
+        return [{"cosine_similarity": harm[quantized]}]
+
+    assert quantlayers.order_by_effect(list("abcde"), attempt, limit=4) == list("dbcae")
+    assert seen == list("abcd")  # one model per probed layer; "e" was beyond the limit
+
+
+class Log:
+    def __init__(self):
+        self.lines = []
+
+    def log(self, message, **_):
+        self.lines.append(message)
+
+
+def test_8bit_mixed_doubles_the_float_set_then_narrows_the_last_gap():
+    # 11 float layers pass, 9 or 10 warn, fewer fail
+    def attempt(kept):
+        verdict = "pass" if len(kept) >= 11 else "warn" if len(kept) >= 9 else "fail"
+        return [{"verdict": verdict, "cosine_similarity": {"pass": 1.0}.get(verdict, 0.9)}]
+
+    log = Log()
+    names = [f"layer{i}" for i in range(40)]
+    kept, rounds = quantlayers.search_mixed(names, [], attempt, log)
+    assert [r["kept"] for r in rounds] == [0, 1, 2, 4, 8, 16, 12, 10, 11]
+    assert kept == names[:11] and rounds[-1]["verdict"] == "pass"
+    assert log.lines[-1] == "8bit-mixed round 9: 11 layer(s) in float -> pass (worst cosine 1.0)"
+
+    # when no round passes, the fewest layers with the best verdict (warn) are kept
+    def never_passes(kept):
+        return [{"verdict": "warn" if len(kept) >= 9 else "fail", "cosine_similarity": 0.9}]
+
+    kept, rounds = quantlayers.search_mixed(names, [], never_passes, Log())
+    assert [r["kept"] for r in rounds] == [0, 1, 2, 4, 8, 16, 32, 12, 10, 9]
+    assert kept == names[:9]

@@ -16,6 +16,9 @@ SLUGS = [
     "tensorflow-frozen-graph-to-tensorrt",
     "tensorflow-saved-model-to-tensorrt",
     "onnx-to-tensorrt",
+    "caffe-to-tflite",
+    "caffe-to-tensorrt",
+    "caffe-to-onnx",
     "tensorflow-frozen-graph-to-ascend",
     "tf-frozengraph-to-ascend",
     "tf-savedmodel-to-ascend",
@@ -73,12 +76,14 @@ def test_templates_carry_the_spec_option_keys():
 
 
 def test_chip_framework_and_format_filters():
-    assert ConversionTemplate.objects.search(chip="arm").count() == 2
-    assert ConversionTemplate.objects.search(framework="caffe").get().slug == "caffe-to-ascend"
+    assert ConversionTemplate.objects.search(chip="arm").count() == 3
+    assert list(
+        ConversionTemplate.objects.search(framework="caffe").values_list("slug", flat=True)
+    ) == ["caffe-to-ascend", "caffe-to-tflite", "caffe-to-tensorrt", "caffe-to-onnx"]
     assert set(
         ConversionTemplate.objects.search(model_format="onnx").values_list("slug", flat=True)
     ) == {"onnx-to-ascend-tbe", "onnx-to-tensorrt"}
-    assert ConversionTemplate.objects.search(q="TFLite").count() == 2
+    assert ConversionTemplate.objects.search(q="TFLite").count() == 3
 
 
 def test_options_get_defaults_and_the_spec_rules():
@@ -308,3 +313,27 @@ def test_tflite_templates_offer_mixed_precision_and_layers_kept_float():
     assert clean_options(schema, {"quantization_precision": "16x8"})[1] == {}
     _, errors = clean_options(schema, {"keep_float_layers": "conv(1)"})
     assert "keep_float_layers" in errors
+
+
+def test_migration_0007_adds_the_caffe_templates():
+    from django.apps import apps
+
+    migration = import_module("templates_registry.migrations.0007_caffe_templates")
+    ConversionTemplate.objects.filter(slug__in=migration.CAFFE_TEMPLATES).delete()
+    migration.forward(apps, None)
+    assert list(ConversionTemplate.objects.values_list("slug", flat=True)) == SLUGS
+    onnx = ConversionTemplate.objects.get(slug="caffe-to-onnx")
+    assert (onnx.chip, onnx.output_format, onnx.converter) == ("gpu", "onnx", "onnx")
+    assert onnx.option_schema == [] and clean_options(onnx.option_schema, {}) == ({}, {})
+    trt = ConversionTemplate.objects.get(slug="caffe-to-tensorrt")
+    assert (trt.chip, trt.model_format, trt.converter) == ("gpu", "caffemodel", "tensorrt")
+    assert keys("caffe-to-tensorrt") == keys("onnx-to-tensorrt")
+    assert trt.timeout_seconds == 1800 and trt.memory_mb == 6144
+    tflite = ConversionTemplate.objects.get(slug="caffe-to-tflite")
+    assert (tflite.chip, tflite.output_format, tflite.converter) == ("arm", "tflite", "tflite")
+    assert keys("caffe-to-tflite") == [
+        "quantization_precision",
+        "batch_size",
+        "keep_float_layers",
+        "accuracy_tolerance",
+    ]

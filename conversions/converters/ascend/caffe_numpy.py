@@ -8,6 +8,9 @@ common inference set in float32 with float64 sums. A layer outside the set is re
 Django-free, Caffe-free: only NumPy and our schema.
 """
 
+from contextlib import nullcontext
+from functools import cache
+
 import numpy as np
 
 from conversions.converters.ascend import caffe_spatial
@@ -40,6 +43,27 @@ def load_weights(weights_net) -> dict[str, list[np.ndarray]]:
 
 def forward(net, weights: dict[str, list[np.ndarray]], inputs: dict[str, np.ndarray]) -> dict:
     """Every blob of `net` after a forward pass from `inputs` (name -> array of the input shape)."""
+    with _one_blas_thread():
+        return _forward(net, weights, inputs)
+
+
+@cache
+def _blas_controller():
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    return ThreadpoolController()
+
+
+def _one_blas_thread():
+    """The matrix products of a forward pass are small: one BLAS thread each runs them fastest,
+    and several (OpenBLAS's default, one per core) slow them down many times on a busy worker."""
+    controller = _blas_controller()
+    return controller.limit(limits=1, user_api="blas") if controller else nullcontext()
+
+
+def _forward(net, weights, inputs) -> dict:
     shapes, problems = infer_shapes(net, {name: list(a.shape) for name, a in inputs.items()})
     if problems:
         raise ReferenceError("The Caffe reference cannot run:\n- " + "\n- ".join(problems))
@@ -54,7 +78,7 @@ def forward(net, weights: dict[str, list[np.ndarray]], inputs: dict[str, np.ndar
                 f"Layer '{layer.name}' is a {layer.type} layer, which the Caffe reference does not "
                 f"compute; it computes: {', '.join(sorted(LAYERS))}."
             )
-        params = _shaped(layer, entry.inputs, weights.get(layer.name, []))
+        params = shaped_blobs(layer, entry.inputs, weights.get(layer.name, []))
         try:
             outs = rule(layer, [blobs[b] for b in layer.bottom], params, entry.outputs)
         except ShapeError as exc:
@@ -64,7 +88,8 @@ def forward(net, weights: dict[str, list[np.ndarray]], inputs: dict[str, np.ndar
     return blobs
 
 
-def _shaped(layer, ins, arrays: list[np.ndarray]) -> list[np.ndarray]:
+def shaped_blobs(layer, ins, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """A layer's weight blobs in the shapes the layer needs (caffe_weights), or ReferenceError."""
     expected = expected_blobs(layer, ins)
     if len(arrays) != len(expected):
         raise ReferenceError(
@@ -92,9 +117,12 @@ def _batch_norm(layer, x, params):
     mean, variance, factor = params
     scale = 0.0 if factor.reshape(-1)[0] == 0 else 1.0 / factor.reshape(-1)[0]
     eps = layer.batch_norm_param.eps
-    mean = _along(mean.astype(np.float64) * scale, 1, x.ndim)
-    variance = _along(variance.astype(np.float64) * scale, 1, x.ndim)
-    return (x - mean) / np.sqrt(variance + eps)
+    # per channel in float64, then one multiply-add: (x - mean) / sqrt(variance + eps)
+    factor = 1.0 / np.sqrt(variance.astype(np.float64) * scale + eps)
+    shift = -mean.astype(np.float64) * scale * factor
+    return x * _along(factor.astype(np.float32), 1, x.ndim) + _along(
+        shift.astype(np.float32), 1, x.ndim
+    )
 
 
 def _scale(layer, ins, params, outs):
@@ -188,7 +216,7 @@ def _power(layer, x, params):
 
 def _relu(layer, x, params):
     slope = layer.relu_param.negative_slope
-    return np.where(x > 0, x, x * slope)
+    return np.maximum(x, 0) if slope == 0 else np.where(x > 0, x, x * slope)
 
 
 def _elu(layer, x, params):

@@ -16,6 +16,21 @@ def _four_d(x: np.ndarray, what: str) -> None:
         raise ShapeError(f"the reference computes {what} on 4-D (N, C, H, W) blobs only")
 
 
+def _columns(padded: np.ndarray, kernel, stride, dilation, out) -> np.ndarray:
+    """im2col: C x KH x KW x N x OH x OW, one strided slice copied per kernel position."""
+    n, c = padded.shape[:2]
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out
+    if (kh, kw, sh, sw, n) == (1, 1, 1, 1, 1):  # a 1x1 convolution reads the input as it is
+        return padded[0]
+    cols = np.empty((c, kh, kw, n, oh, ow), padded.dtype)
+    for a in range(kh):
+        for b in range(kw):
+            rows = slice(a * dh, a * dh + sh * (oh - 1) + 1, sh)
+            columns = slice(b * dw, b * dw + sw * (ow - 1) + 1, sw)
+            cols[:, a, b] = padded[:, :, rows, columns].transpose(1, 0, 2, 3)
+    return cols
+
+
 def convolution(layer, x: np.ndarray, blobs: list[np.ndarray]) -> np.ndarray:
     _four_d(x, "convolutions")
     param = layer.convolution_param
@@ -23,20 +38,21 @@ def convolution(layer, x: np.ndarray, blobs: list[np.ndarray]) -> np.ndarray:
     (ph, pw), (sh, sw), (dh, dw) = g.pad, g.stride, g.dilation
     weights = blobs[0]
     outputs, per_group, kh, kw = weights.shape
-    padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    extent = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
-    windows = sliding_window_view(padded, extent, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
+    n, _, h, w = x.shape
+    out = ((h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1)
+    padded = x
+    if ph or pw:
+        padded = np.zeros((n, x.shape[1], h + 2 * ph, w + 2 * pw), x.dtype)
+        padded[:, :, ph : ph + h, pw : pw + w] = x
+    cols = _columns(padded, (kh, kw), (sh, sw), (dh, dw), out)
     group = param.group
     out_group = outputs // group
-    parts = [
-        np.tensordot(
-            windows[:, i * per_group : (i + 1) * per_group],
-            weights[i * out_group : (i + 1) * out_group],
-            axes=([1, 4, 5], [1, 2, 3]),
-        )
+    parts = [  # one matrix product per group: (out_group, C/group * KH * KW) @ (.., N * OH * OW)
+        weights[i * out_group : (i + 1) * out_group].reshape(out_group, -1)
+        @ cols[i * per_group : (i + 1) * per_group].reshape(per_group * kh * kw, -1)
         for i in range(group)
     ]
-    y = np.concatenate(parts, axis=3).transpose(0, 3, 1, 2)
+    y = np.concatenate(parts).reshape(outputs, n, *out).transpose(1, 0, 2, 3)
     if param.bias_term:
         y = y + blobs[1].reshape(1, -1, 1, 1)
     return np.ascontiguousarray(y, dtype=np.float32)
@@ -83,18 +99,25 @@ def pool(x: np.ndarray, method: int, out: tuple[int, int], kernel, stride, pad) 
     _four_d(x, "pooling")
     n, c, h, w = x.shape
     need_h, need_w = (out[0] - 1) * stride[0] + kernel[0], (out[1] - 1) * stride[1] + kernel[1]
-    fill = -np.inf if method == 0 else 0.0
-    padded = np.full((n, c, max(need_h, h + pad[0]), max(need_w, w + pad[1])), fill, np.float64)
+    fill, dtype = (-np.inf, np.float32) if method == 0 else (0.0, np.float64)  # exact max, sums
+    padded = np.full((n, c, max(need_h, h + pad[0]), max(need_w, w + pad[1])), fill, dtype)
     padded[:, :, pad[0] : pad[0] + h, pad[1] : pad[1] + w] = x
-    windows = sliding_window_view(padded, tuple(kernel), axis=(2, 3))
-    windows = windows[:, :, : out[0] * stride[0] : stride[0], : out[1] * stride[1] : stride[1]]
+    (sh, sw), (oh, ow) = stride, out
+    windows = (  # one strided view per kernel position
+        padded[:, :, a : a + sh * (oh - 1) + 1 : sh, b : b + sw * (ow - 1) + 1 : sw]
+        for a in range(kernel[0])
+        for b in range(kernel[1])
+    )
+    total = next(windows).copy()
+    for window in windows:
+        (np.maximum if method == 0 else np.add)(total, window, out=total)
     if method == 0:
-        return windows.max(axis=(4, 5)).astype(np.float32)
+        return total
     divisor = np.outer(
         _windows_1d(h, out[0], kernel[0], stride[0], pad[0]),
         _windows_1d(w, out[1], kernel[1], stride[1], pad[1]),
     )
-    return (windows.sum(axis=(4, 5)) / divisor).astype(np.float32)
+    return (total / divisor).astype(np.float32)
 
 
 def pooling(layer, x: np.ndarray, out_shape: list[int]) -> np.ndarray:
@@ -102,8 +125,8 @@ def pooling(layer, x: np.ndarray, out_shape: list[int]) -> np.ndarray:
     if param.pool not in (0, 1):
         raise ShapeError("the reference computes MAX and AVE pooling only")
     if param.global_pooling:
-        reduce = np.max if param.pool == 0 else np.mean
-        return reduce(x, axis=(2, 3), keepdims=True).astype(np.float32)
+        whole = np.max if param.pool == 0 else np.mean
+        return whole(x, axis=(2, 3), keepdims=True).astype(np.float32)
     kernel, stride, pad = pooling_window(param)
     return pool(x, param.pool, tuple(out_shape[2:]), kernel, stride, pad)
 

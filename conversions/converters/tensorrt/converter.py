@@ -1,7 +1,9 @@
-"""TensorFlow or ONNX to a TensorRT engine for NVIDIA GPUs.
+"""TensorFlow, ONNX or Caffe to a TensorRT engine for NVIDIA GPUs.
 
 checking: the layout, then the model is read and audited (TensorFlow op allow-list; ONNX domains and
-external data) before anything runs it. converting: TensorFlow is exported to ONNX (tf2onnx), the
+external data; Caffe's layer set and weights) before anything runs it. converting: TensorFlow is
+exported to ONNX (tf2onnx), Caffe with our own export (caffe/onnx_export, verified against its NumPy
+reference forward pass), the
 precision is applied to the ONNX, the variant is run in ONNX Runtime against the original on the same
 inputs, and only a variant that passes is built into an engine. verifying: the figures are assembled;
 the engine itself needs an NVIDIA GPU with CUDA to run, which a CPU worker does not have.
@@ -44,7 +46,8 @@ class Source:
     inputs: list[TensorSpec]
     outputs: list[str]
     tensorflow: object | None = None  # the TFModel when the source is TensorFlow
-    onnx: object | None = None  # the user's ModelProto when the source is ONNX
+    onnx: object | None = None  # the user's ModelProto when the source is ONNX (or Caffe's)
+    caffe: object | None = None  # the CaffeModel, whose NumPy forward pass is the reference
 
 
 class TensorRTConverter(Converter):
@@ -194,8 +197,7 @@ class _Run:
         if self.precision == "16bit":
             what += " (its float16 rounding emulated in float32: the CPU has no float16 arithmetic)"
         verification["checked_with"] = (
-            f"ONNX Runtime {_version('onnxruntime')} (CPU): {what}, against "
-            f"{'TensorFlow' if source.tensorflow else 'the input ONNX model'}"
+            f"ONNX Runtime {_version('onnxruntime')} (CPU): {what}, against {_original(source)}"
         )
         if self.precision == "16bit" and not all(row["finite"] for row in rows):
             self.events.log(
@@ -203,7 +205,8 @@ class _Run:
                 "Choose 32bit or 8bit, or scale the model's values down.",
                 level="error",
             )
-        if source.tensorflow is not None and self.precision != "32bit":
+        exported = source.tensorflow is not None or source.caffe is not None
+        if exported and self.precision != "32bit":  # how much the export itself lost
             export_rows = compare_outputs(
                 source.outputs, reference, precision.run_onnx(float32, source.inputs, sets), "32bit"
             )
@@ -245,7 +248,15 @@ class _Run:
         return report
 
     def _read(self) -> Source:
-        if self.job.model_format == "onnx":
+        if self.job.model_format == "caffemodel":
+            from conversions.converters.caffe.converter import read_logged
+            from conversions.converters.caffe.onnx_export import to_onnx
+
+            caffe = read_logged(self.layout, self.events)
+            source = Source(caffe.inputs, caffe.outputs, onnx=to_onnx(caffe, self.job.name))
+            source.caffe = caffe
+            self.events.log("Caffe network converted to ONNX (opset 13)")
+        elif self.job.model_format == "onnx":
             model = onnxsource.read_onnx(self.layout.model)
             source = Source(
                 onnxsource.input_specs(model), onnxsource.output_names(model), onnx=model
@@ -285,6 +296,10 @@ class _Run:
         if source.tensorflow is not None:
             model = source.tensorflow
             return run_graph(model.graph_def, model.inputs, model.outputs, sets)
+        if source.caffe is not None:
+            from conversions.converters.caffe.onnx_export import reference
+
+            return reference(source.caffe, sets)
         return precision.run_onnx(float32, source.inputs, sets)
 
     def _apply_precision(self, float32: Path, source: Source, samples) -> Path:
@@ -354,6 +369,14 @@ def _engine_check() -> dict:
             "this worker has none. Its parity is that of the ONNX model it was built from."
         )
     return {"ran": False, "reason": reason}
+
+
+def _original(source: Source) -> str:
+    if source.tensorflow is not None:
+        return "TensorFlow"
+    if source.caffe is not None:
+        return "the NumPy reference forward pass of the Caffe model"
+    return "the input ONNX model"
 
 
 def _opset(path: Path) -> int | None:
