@@ -12,6 +12,7 @@ from conversions import access, locations
 from conversions.forms import OptionsForm, TaskForm, create_task, suggested_name
 from conversions.models import ConversionTask
 from conversions.params import positive_int
+from conversions.views_workers import template_support
 from templates_registry.models import ConversionTemplate
 
 FILTERS = ("chip", "framework", "model_format", "q")
@@ -46,6 +47,16 @@ def create(request: HttpRequest) -> HttpResponse:
         if form_valid and options_valid:
             task = create_task(request.user, form, options_form)
             messages.success(request, _("Task %(name)s created.") % {"name": task.name})
+            reason = template_support(task.template)
+            if reason:  # created all the same: it runs once a worker that can comes up
+                messages.warning(
+                    request,
+                    _(
+                        "No live worker can run task %(name)s now; it waits in the queue until "
+                        "one can. %(reason)s"
+                    )
+                    % {"name": task.name, "reason": reason},
+                )
             return redirect("conversions:index")
     else:
         initial = {"name": suggested_name(), "template": chosen_slug}
