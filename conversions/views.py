@@ -1,12 +1,14 @@
 import logging
 import mimetypes
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -227,21 +229,35 @@ def batch_delete(request: HttpRequest) -> HttpResponse:
     verdicts = [(task, task.delete_refusal()) for task in tasks]
     refused = [(task, reason) for task, reason in verdicts if reason]
     deletable = [task for task, reason in verdicts if not reason]
+    back = _list_url(request.POST.get("next", ""))  # the list as it was filtered
     if not tasks:
         messages.error(request, _("Select the tasks to delete first."))
-        return redirect("conversions:index")
+        return redirect(back)
     if request.POST.get("confirm"):
         # _delete re-checks in the database: a task may have started since the confirmation.
         count = _delete(request, deletable)
         messages.success(request, _("%(count)d tasks deleted.") % {"count": count})
         for _task, reason in refused:
             messages.error(request, reason)
-        return redirect("conversions:index")
+        return redirect(back)
     return render(
         request,
         "conversions/delete.html",
-        {"deletable": deletable, "refused": refused, "batch": True},
+        {"deletable": deletable, "refused": refused, "batch": True, "next": back},
     )
+
+
+def _list_url(given: str) -> str:
+    """The task list's URL with its filters from `given` (a `next` field), re-encoded from the
+    parsed query; anything else is the plain list."""
+    index = reverse("conversions:index")
+    parts = urlsplit(given or "")
+    if parts.scheme or parts.netloc or parts.path != index:
+        return index
+    params = QueryDict(parts.query)
+    page = positive_int(params.get("page"))
+    url = TaskQuery.from_params(params).url(**({"page": page} if page else {}))
+    return index + url if url != "?" else index
 
 
 @login_required

@@ -10,9 +10,10 @@
     });
   });
 
-  // <select data-autosubmit>: choosing an option submits its form (the language switch).
+  // [data-autosubmit]: a changed choice (or a search box's Enter / leaving it) submits its form:
+  // the language switch, the task list's filters.
   document.addEventListener("change", function (event) {
-    if (event.target.matches && event.target.matches("select[data-autosubmit]")) {
+    if (event.target.matches && event.target.matches("[data-autosubmit]")) {
       event.target.form.submit();
     }
   });

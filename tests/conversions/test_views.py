@@ -294,6 +294,36 @@ def test_batch_delete_confirms_then_deletes_all_but_active_ones(client_alice, us
     assert list(ConversionTask.objects.values_list("name", flat=True)) == ["busy"]
 
 
+def test_batch_delete_returns_to_the_filtered_list(client_alice, user):
+    done = make_task(user, name="done-1", status=S.SUCCEEDED)
+    back = reverse("conversions:index") + "?q=done&status=succeeded&sort=name&page=2"
+    data = {"ids": [done.pk], "next": back}
+    html = client_alice.post(reverse("conversions:batch_delete"), data).content.decode()
+    assert 'name="next" value="/?q=done&amp;status=succeeded&amp;sort=name&amp;page=2"' in html
+    response = client_alice.post(reverse("conversions:batch_delete"), {**data, "confirm": "1"})
+    assert response["Location"] == "/?q=done&status=succeeded&sort=name&page=2"
+    for elsewhere in ("https://evil.example/?q=x", "//evil.example/", "/admin/?q=x", "/?q=<b>"):
+        done = make_task(user, name="done-2", status=S.SUCCEEDED)
+        data = {"ids": [done.pk], "next": elsewhere, "confirm": "1"}
+        location = client_alice.post(reverse("conversions:batch_delete"), data)["Location"]
+        assert location in ("/", "/?q=%3Cb%3E"), location
+
+
+def test_running_rows_offer_no_checkbox_or_delete_and_staff_see_owners(
+    client_alice, client, user, staff_user
+):
+    busy = make_task(user, name="busy", status=S.RUNNING)
+    done = make_task(user, name="done", status=S.SUCCEEDED)
+    html = client_alice.get(reverse("conversions:index")).content.decode()
+    assert f'name="ids" value="{busy.pk}"' not in html and f'value="{done.pk}"' in html
+    assert reverse("conversions:delete", args=[busy.pk]) not in html
+    assert reverse("conversions:delete", args=[done.pk]) in html
+    assert ">Owner<" not in html
+    client.force_login(staff_user)
+    html = client.get(reverse("conversions:index")).content.decode()
+    assert ">Owner<" in html and '<td class="owner">alice</td>' in html
+
+
 def test_batch_delete_takes_a_thousand_tasks(client_alice, user):
     template = make_task(user, name="seed", status=S.SUCCEEDED).template
     ConversionTask.objects.bulk_create(
