@@ -1,4 +1,4 @@
-"""TensorFlow's start-up notices on a converter's stderr: recognised here, kept out of the task log.
+"""Routine notices on a converter's stderr (TensorFlow's start-up above all): kept out of the log.
 
 TensorFlow prints them on every import, before its own log level applies, and the converter imports
 it twice (once per TensorFlow library): "All log messages before absl::InitializeLog()", oneDNN's
@@ -33,9 +33,20 @@ _NOTICE_STARTS = (
 )
 
 
+# The TFLite converter's and interpreter's routine notices, and joblib's (scikit-learn's) complaint
+# that the sandbox denies it a process pool: said on every conversion, about nothing in it.
+_ROUTINE = re.compile(
+    r"tf_tfl_flatbuffer_helpers\.cc:\d+\] Ignored (output_format|drop_control_dependency)\.$"
+    r"|^INFO: Created TensorFlow Lite XNNPACK delegate for CPU\.$"
+    r"|joblib will operate in serial mode"
+)
+
+
 def is_startup_notice(line: str) -> bool:
     """True for a line of TensorFlow's start-up chatter (never for the converter's own lines)."""
     match = _PREFIX.match(line)
     if match and match.group("file") in _NOTICE_FILES:
         return True
-    return line[match.end() if match else 0 :].startswith(_NOTICE_STARTS)
+    return line[match.end() if match else 0 :].startswith(_NOTICE_STARTS) or bool(
+        _ROUTINE.search(line)
+    )

@@ -19,10 +19,17 @@ NOTICES = [
     "cuda drivers on your machine, GPU will not be used.",
     "2024-01-31 10:00:00.123456: W tensorflow/compiler/tf2tensorrt/utils/py_utils.cc:38] TF-TRT "
     "Warning: Could not find TensorRT",
+    "W0000 00:00:1796307867.580084   25186 tf_tfl_flatbuffer_helpers.cc:364] Ignored output_format.",
+    "W0000 00:00:1796307867.580184   25186 tf_tfl_flatbuffer_helpers.cc:367] Ignored "
+    "drop_control_dependency.",
+    "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.",
+    "/work/.venv/lib/python3.11/site-packages/joblib/_multiprocessing_helpers.py:44: UserWarning: "
+    "[Errno 13] Permission denied.  joblib will operate in serial mode",
+    '  warnings.warn("%s.  joblib will operate in serial mode" % (e,))',
 ]
 KEPT = [
     "Stage: converting",
-    "W0000 00:00:1796307277.1 13016 tf_tfl_flatbuffer_helpers.cc:365] Ignored output_format.",
+    "W0000 00:00:1796307277.1 13016 tf_tfl_flatbuffer_helpers.cc:365] Ignored input_shapes.",
     "E0000 00:00:1796307277.1 13016 graph_io.cc:40] Op Foo is not supported",
     "ERROR: To enable the following instructions is not a notice here",
     "Traceback (most recent call last):",
