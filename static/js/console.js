@@ -24,6 +24,9 @@
     if (!button) return;
     var input = document.getElementById(button.dataset.fill);
     if (input) input.value = button.dataset.value;
+    var pane = button.closest(".browser");  // the choice is made: the browser closes
+    if (pane) pane.replaceChildren();
+    if (input) input.focus();
   });
 
   // Copy buttons: <button data-copy="text">.

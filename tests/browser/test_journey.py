@@ -157,12 +157,20 @@ def test_the_folder_browser_and_the_admin_work_under_the_content_security_policy
     assert "script-src 'self'" in response.headers["content-security-policy"]
     page.fill("#id_input_location", "models/")
     page.locator(".with-browser button").first.click()  # Browse, with the typed folder
-    expect(page.locator("#browser-input_location")).to_contain_text("Your folder: models/")
-    page.locator("#browser-input_location").get_by_text("Use this folder").click()
-    expect(page.locator("#id_input_location")).to_have_value("models/it's/")
-    page.locator("#browser-input_location").get_by_text("..").click()
-    expect(page.locator("#browser-input_location")).to_contain_text("models/")
+    browser = page.locator("#browser-input_location")
+    expect(browser).to_contain_text("Your folder: models/")
+    expect(browser.locator(".icon-folder")).to_have_count(1)  # drawn, not an emoji
     screenshot(page, "create-browser")
+    browser.locator("li", has_text="it's/").get_by_text("Use this folder").click()
+    expect(page.locator("#id_input_location")).to_have_value("models/it's/")
+    expect(browser).to_be_empty()  # the choice is made: the browser closes
+    expect(page.locator("#id_input_location")).to_be_focused()
+    page.locator(".with-browser button").first.click()  # again, inside models/it's/
+    expect(browser).to_contain_text("Your folder: models/it's/")
+    browser.get_by_text("..").click()
+    expect(browser).to_contain_text("Your folder: models/")
+    browser.locator("[data-use-current]").click()  # the folder one is in
+    expect(page.locator("#id_input_location")).to_have_value("models/")
 
     page.goto(f"/admin/auth/user/{staff_user.pk}/change/")
     expect(page.locator("#id_username")).to_have_value("carol")
