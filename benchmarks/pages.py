@@ -34,11 +34,9 @@ def timed(client, url: str, repeat: int, **headers) -> tuple[float, float]:
     return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--tasks", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=50)
-    args = parser.parse_args()
+def seed(tasks: int):
+    """Set Django up on a fresh database holding `tasks` tasks of one user; (owner, a running task
+    with 400 log lines)."""
     base = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{base / 'db.sqlite3'}")
     os.environ.update(
@@ -52,7 +50,6 @@ def main() -> None:
     django.setup()
     from django.contrib.auth.models import User
     from django.core.management import call_command
-    from django.test import Client
     from django.utils import timezone
 
     from conversions.models import ConversionTask, TaskLogLine
@@ -76,7 +73,7 @@ def main() -> None:
                 created=now - timezone.timedelta(seconds=i),
                 options={"quantization_precision": "32bit"},
             )
-            for i in range(args.tasks)
+            for i in range(tasks)
         ],
         batch_size=1000,
     )
@@ -85,9 +82,20 @@ def main() -> None:
         [TaskLogLine(task=running, seq=i + 1, text=f"line {i}") for i in range(400)]
     )
     print(
-        f"{args.tasks} tasks created in {time.perf_counter() - started:.1f} s "
+        f"{tasks} tasks created in {time.perf_counter() - started:.1f} s "
         f"({ConversionTask.objects.count()} in the database)"
     )
+
+    return owner, running
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tasks", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=50)
+    args = parser.parse_args()
+    owner, running = seed(args.tasks)
+    from django.test import Client
 
     client = Client()
     client.force_login(owner)

@@ -62,6 +62,10 @@ INSTALLED_APPS = [
     "django_q",
     "templates_registry",
     "conversions",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +118,32 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
     }
+}
+
+# The REST API (api/): personal tokens or the session (with CSRF); JSON in and out; errors as
+# {"code", "message"} (api/errors.py).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.errors.handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Model Conversion Console API",
+    "DESCRIPTION": "Convert models from scripts: templates, tasks, folders, inspections.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from the console's own static files (no CDN; script-src 'self').
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 ROOT_URLCONF = "console.urls"
@@ -232,6 +262,14 @@ WORKER_STOP_GRACE = envint("WORKER_STOP_GRACE", 60)
 # INSPECT_TIMEOUT seconds of being asked for (waiting for a worker included) is given up with a message.
 INSPECT_QUEUE = os.getenv("INSPECT_QUEUE", "cpu")
 INSPECT_TIMEOUT = envint("INSPECT_TIMEOUT", 300)
+# Webhooks (api/webhooks.py): delivered by a worker of WEBHOOK_QUEUE, WEBHOOK_ATTEMPTS tries with a
+# pause doubling from WEBHOOK_BACKOFF seconds, WEBHOOK_TIMEOUT seconds each. Destinations on
+# private, loopback or link-local addresses are refused unless WEBHOOK_ALLOW_PRIVATE=true.
+WEBHOOK_QUEUE = os.getenv("WEBHOOK_QUEUE", "cpu")
+WEBHOOK_ATTEMPTS = envint("WEBHOOK_ATTEMPTS", 5)
+WEBHOOK_BACKOFF = envint("WEBHOOK_BACKOFF", 2)
+WEBHOOK_TIMEOUT = envint("WEBHOOK_TIMEOUT", 10)
+WEBHOOK_ALLOW_PRIVATE = envbool("WEBHOOK_ALLOW_PRIVATE", "false")
 # Initializing or running tasks one user may have at once (staff too); creating or retrying one
 # more is refused. 0: no limit.
 MAX_ACTIVE_TASKS_PER_USER = envint("MAX_ACTIVE_TASKS_PER_USER", 4)

@@ -4,11 +4,15 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Max, Q
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from conversions.converters.report import clean
 from templates_registry.models import ConversionTemplate
+
+# Sent with `task=` after a task became succeeded, failed or canceled (webhooks listen).
+task_ended = Signal()
 
 
 class TaskQuerySet(models.QuerySet):
@@ -42,6 +46,7 @@ class ConversionTask(models.Model):
         CANCELED = "canceled", _("Canceled")
 
     ACTIVE = (Status.INITIALIZING, Status.RUNNING)
+    ENDED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
 
     name = models.CharField(_("name"), max_length=24)
     description = models.CharField(_("description"), max_length=100, blank=True)
@@ -124,6 +129,8 @@ class ConversionTask(models.Model):
         if changed:
             for key, value in fields.items():
                 setattr(self, key, value)
+            if fields.get("status") in self.ENDED:
+                task_ended.send(sender=ConversionTask, task=self)
         return bool(changed)
 
     def claim(self, worker: str = "") -> uuid.UUID | None:

@@ -13,7 +13,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from conversions import access, locations
+from conversions import access, actions, locations
 from conversions.charts import layers_chart, verification_chart
 from conversions.converters.base import STAGES
 from conversions.converters.report import Report
@@ -176,30 +176,12 @@ def artifact(request: HttpRequest, task_id: int, name: str) -> HttpResponse:
     )
 
 
-def _remove_outputs(tasks: list[ConversionTask]) -> int:
-    """Delete the files these tasks published to their output folders; returns how many went."""
-    removed = 0
-    for task in tasks:
-        names = list((task.result or {}).get("artifacts_published", []))
-        if not names:
-            continue
-        try:
-            removed += task.output_folder(locations.WRITE).remove(names + ["report.json"])
-        except (locations.LocationError, OSError) as exc:
-            logger.warning("task %s: outputs not deleted: %s", task.pk, exc)
-    return removed
-
-
 def _delete(request: HttpRequest, tasks: list[ConversionTask]) -> int:
     """Delete tasks that are not active (re-checked in the database), with their outputs if asked."""
-    doomed = ConversionTask.objects.filter(pk__in=[t.pk for t in tasks]).exclude(
-        status__in=ConversionTask.ACTIVE
-    )
-    if request.POST.get("delete_outputs"):
-        files = _remove_outputs(list(doomed))
+    outputs = bool(request.POST.get("delete_outputs"))
+    count, files = actions.delete(tasks, outputs=outputs)
+    if outputs:
         messages.info(request, _("%(count)d output files deleted.") % {"count": files})
-    count = doomed.count()
-    doomed.delete()
     return count
 
 

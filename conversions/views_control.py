@@ -7,10 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from conversions import locations
-from conversions.jobs import enqueue
+from conversions import actions
 from conversions.models import ConversionTask
-from conversions.quota import active_task_refusal
 
 
 def _editable_task(request: HttpRequest, task_id: int) -> ConversionTask:
@@ -30,15 +28,11 @@ def cancel(request: HttpRequest, task_id: int) -> HttpResponse:
     task = _editable_task(request, task_id)
     if task.is_active and not request.POST.get("confirm"):
         return render(request, "conversions/cancel.html", {"task": task})
-    if task.mark_canceled():
-        task.append_log([("info", _("Canceled by %(user)s.") % {"user": request.user})])
-        messages.success(request, _("Task %(name)s canceled.") % {"name": task.name})
+    refusal = actions.cancel(task, request.user)
+    if refusal:
+        messages.error(request, refusal)
     else:
-        messages.error(
-            request,
-            _("Task %(name)s has already ended (%(status)s): nothing to cancel.")
-            % {"name": task.name, "status": task.get_status_display().lower()},
-        )
+        messages.success(request, _("Task %(name)s canceled.") % {"name": task.name})
     return redirect("conversions:detail", task.pk)
 
 
@@ -47,23 +41,9 @@ def cancel(request: HttpRequest, task_id: int) -> HttpResponse:
 def retry(request: HttpRequest, task_id: int) -> HttpResponse:
     """Run a failed or canceled task again with the same parameters, as a new attempt."""
     task = _editable_task(request, task_id)
-    try:  # the owner's access now, not at creation: a revoked grant is said here, not by the worker
-        task.input_folder()
-        task.output_folder(locations.WRITE)
-    except locations.LocationError as exc:
-        messages.error(request, str(exc))
-        return redirect("conversions:detail", task.pk)
-    refusal = active_task_refusal(task.owner) if task.status in task.RETRYABLE else ""
+    refusal = actions.retry(task, request.user)
     if refusal:
         messages.error(request, refusal)
-    elif task.retry():
-        task.append_log([("info", _("Retried by %(user)s.") % {"user": request.user})])
-        enqueue(task)
-        messages.success(request, _("Task %(name)s queued again.") % {"name": task.name})
     else:
-        messages.error(
-            request,
-            _("Task %(name)s is %(status)s: only failed or canceled tasks can be retried.")
-            % {"name": task.name, "status": task.get_status_display().lower()},
-        )
+        messages.success(request, _("Task %(name)s queued again.") % {"name": task.name})
     return redirect("conversions:detail", task.pk)

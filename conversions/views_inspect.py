@@ -28,42 +28,52 @@ BIGGEST_ID = 2**63 - 1
 def inspect(request: HttpRequest) -> HttpResponse:
     """Queue an inspection of the input folder; one per user in flight (a second one rejoins it)."""
     location = request.POST.get("input_location", "").strip()
+    typed = {
+        key[len("opt-") :]: value
+        for key, value in request.POST.items()
+        if key.startswith("opt-") and value.strip()
+    }
+    found, note, error = queue(request.user, location, request.POST.get("template", ""), typed)
+    if error:
+        return _fragment(request, error=error, location=location)
+    return _fragment(request, inspection=found, location=found.location, note=note)
+
+
+def queue(user, location: str, template_slug: str = "", typed: dict | None = None):
+    """(inspection, note, error): queue an inspection of `location` for `user`, or rejoin the one
+    already in flight (the note says so), or the reason it cannot start (the page and the API)."""
+    location = location.strip()
     if not location:
-        return _fragment(request, error=_("Enter the input folder first."), location=location)
+        return None, "", _("Enter the input folder first.")
     try:
-        resolve(location, request.user)
+        resolve(location, user)
     except InspectionError as exc:
-        return _fragment(request, error=str(exc), location=location)
-    running = _in_flight(request.user)
+        return None, "", str(exc)
+    running = _in_flight(user)
     if running is None:
-        chosen = _template(request.POST.get("template", ""))
-        typed = {
-            key[len("opt-") :]: value
-            for key, value in request.POST.items()
-            if key.startswith("opt-") and value.strip()
-        }
-        forget_ended_of(request.user)
+        chosen = _template(template_slug)
+        forget_ended_of(user)
         try:
             with transaction.atomic():
                 inspection = Inspection.objects.create(
-                    owner=request.user,
+                    owner=user,
                     location=location,
                     chip=chosen.chip if chosen else "",
                     template_slug=chosen.slug if chosen else "",
-                    typed_options=typed,
+                    typed_options=typed or {},
                 )
                 enqueue_inspection(inspection)
         except IntegrityError:  # another request of this user queued one a moment ago
-            running = _in_flight(request.user)
+            running = _in_flight(user)
         else:
-            return _fragment(request, inspection=inspection, location=location)
+            return inspection, "", ""
     if running is None:
-        return _fragment(request, error=_("Inspect model could not start: try again."))
+        return None, "", _("Inspect model could not start: try again.")
     note = _(
         "The inspection of %(location)s you asked for earlier is still in progress: its result "
         "shows here, then you can inspect another folder."
     ) % {"location": running.location}
-    return _fragment(request, inspection=running, location=running.location, note=note)
+    return running, note, ""
 
 
 @login_required

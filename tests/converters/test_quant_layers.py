@@ -49,14 +49,15 @@ def test_tensorrt_int8_names_the_outlier_layer_first(outlier_dir, tmp_path):
 
 @pytest.mark.slow
 def test_tensorrt_8bit_mixed_keeps_the_outlier_layers_float_in_the_onnx(outlier_dir, tmp_path):
-    """ONNX Runtime's symmetric int8 tops out near cosine 0.98 on this CNN: the rounds reach warn,
-    and the first round that does (the fewest float layers) is the one built."""
+    """Plain int8 fails; keeping the outlier layers float recovers it (ONNX Runtime's symmetric int8
+    lands near the pass line on this CNN: warn or pass by the ONNX Runtime release), and the first
+    round that reaches the best verdict (the fewest float layers) is the one built."""
     report, _ = run(outlier_dir, tmp_path / "out", quantization_precision="8bit-mixed", **CNN)
     section = report["quantization"]
     rounds = section["rounds"]
     assert rounds[0] == {"kept": 0, "verdict": "fail", "worst_cosine": 0.0}
-    assert rounds[1]["verdict"] == "warn" and rounds[1]["worst_cosine"] > 0.95
-    assert report["verification"]["verdict"] == "warn"
+    assert rounds[1]["verdict"] in ("warn", "pass") and rounds[1]["worst_cosine"] > 0.95
+    assert report["verification"]["verdict"] == rounds[1]["verdict"]
     kept = section["kept_float"]
     assert len(kept) == rounds[1]["kept"]
     assert {"features_1/convolution", "mix_1/convolution"} <= {short(n) for n in kept}

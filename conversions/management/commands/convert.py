@@ -1,9 +1,11 @@
 import argparse
+import json
 import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from conversions import specs
 from conversions.access import acting_user
 from conversions.converters.base import STAGES
 from conversions.converters.report import Report
@@ -17,24 +19,32 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
+            "--spec",
+            default="",
+            metavar="JOB.json",
+            help="a job spec (GET /api/v1/tasks/{id}/spec/): template, name, description, "
+            "input_location, output_location, overwrite, options; the flags below override it",
+        )
+        parser.add_argument(
             "--template",
-            required=True,
+            default="",
             help="template slug, e.g. tensorflow-frozen-graph-to-tflite",
         )
         parser.add_argument(
             "--input",
-            required=True,
+            default="",
             help="input folder: models/x/ in the user's home, /shared/x/ from the data directory's "
             "root, or obs://bucket/prefix/",
         )
-        parser.add_argument("--output", required=True, help="output folder")
+        parser.add_argument("--output", default="", help="output folder")
         parser.add_argument(
             "--overwrite",
             action="store_true",
+            default=None,
             help="replace a converted model already in the output folder",
         )
         parser.add_argument("--name", default="", help="task name (default: convert-xxxx)")
-        parser.add_argument("--description", default="")
+        parser.add_argument("--description", default=None)
         parser.add_argument(
             "--option",
             action="append",
@@ -57,13 +67,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         owner = self._owner(opts["owner"])
+        given = self._spec(opts)
+        for flag in ("template", "input", "output"):
+            if not opts[flag]:
+                raise CommandError(f"Name the {flag} with --{flag}, or in the job spec (--spec).")
         template = ConversionTemplate.objects.enabled().filter(slug=opts["template"]).first()
         if template is None:
             slugs = ", ".join(ConversionTemplate.objects.enabled().values_list("slug", flat=True))
             raise CommandError(
                 f"Template {opts['template']} does not exist or is disabled. Templates: {slugs}"
             )
-        given = {}
         for item in opts["option"]:
             key, sep, value = item.partition("=")
             if not sep:
@@ -71,11 +84,11 @@ class Command(BaseCommand):
             given[key.strip()] = value
         data = {
             "name": opts["name"] or suggested_name(),
-            "description": opts["description"],
+            "description": opts["description"] or "",
             "template": template.slug,
             "input_location": opts["input"],
             "output_location": opts["output"],
-            "overwrite": opts["overwrite"],
+            "overwrite": bool(opts["overwrite"]),
         }
         form = TaskForm(data, owner=owner)
         options_form = OptionsForm(template, {f"opt-{k}": v for k, v in given.items()})
@@ -99,6 +112,35 @@ class Command(BaseCommand):
         self.stdout.write(str(task.pk))
         if opts["wait"]:
             self._follow(task, opts["poll"])
+
+    def _spec(self, opts: dict) -> dict:
+        """Fill the flags not given from the job spec in `--spec`; returns its options."""
+        if not opts["spec"]:
+            return {}
+        try:
+            with open(opts["spec"], encoding="utf-8") as handle:
+                spec = json.load(handle)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise CommandError(f"--spec {opts['spec']}: not a readable JSON file ({exc})") from None
+        if not isinstance(spec, dict):
+            raise CommandError(f"--spec {opts['spec']}: a job spec is a JSON object")
+        if specs.unknown_fields(spec):
+            raise CommandError(f"--spec {opts['spec']}: {specs.unknown_fields(spec)}")
+        flags = {
+            "template": "template",
+            "input": "input_location",
+            "output": "output_location",
+            "name": "name",
+            "description": "description",
+            "overwrite": "overwrite",
+        }
+        for flag, field in flags.items():
+            if opts[flag] in ("", None) and spec.get(field) not in ("", None):
+                opts[flag] = spec[field] if flag == "overwrite" else str(spec[field])
+        options = {} if spec.get("options") is None else spec["options"]
+        if not isinstance(options, dict):
+            raise CommandError(f"--spec {opts['spec']}: options is a JSON object of KEY: VALUE")
+        return {key: specs.form_value(value) for key, value in options.items()}
 
     def _owner(self, username: str):
         try:
