@@ -18,6 +18,7 @@ CHOSEN = f"#template-cards input[value={TFLITE}]"
 def test_the_chosen_template_survives_keyword_and_filter_changes(page, user, builtin_templates):
     log_in(page)
     page.goto("/tasks/new/")
+    expect(page.locator("#inspection")).to_be_hidden()  # no empty bar before any inspection
     page.fill("#template-q", "tflite")
     page.locator(CHOSEN).click()  # the keyword box loses focus here: no re-render on blur
     expect(page.locator(CHOSEN)).to_be_checked()
