@@ -5,6 +5,8 @@ template runs through the converter path (the child's entry point, called in thi
 import io
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -139,3 +141,15 @@ def test_a_target_whose_template_names_an_unknown_option_is_refused():
     with pytest.raises(ValueError, match="no option suffix"):
         register(broken)
     assert "broken" not in TARGETS
+
+
+def test_the_target_specs_load_no_toolkit():
+    """The web process reads the specs (catalogue, routing, probes): they import nothing heavy."""
+    code = (
+        "import sys, conversions.converters.targets, conversions.converters.capabilities; "
+        "conversions.converters.capabilities.probe_all(); "
+        "print(sorted(m for m in ('numpy', 'tensorflow', 'onnx', 'tensorrt') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
