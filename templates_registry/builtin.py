@@ -20,11 +20,6 @@ FIELDS = (
 )
 
 
-def builtin_limits() -> dict[str, dict[str, int]]:
-    """The limits that differ from the worker's settings, by converter key."""
-    return {key: dict(target.limits) for key, target in TARGETS.items() if target.limits}
-
-
 def _values(entry: dict, position: int, known: set[str]) -> dict:
     values = {field: entry[field] for field in FIELDS}
     values.update(option_schema=entry["options"], position=position, builtin=True)

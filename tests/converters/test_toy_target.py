@@ -17,7 +17,6 @@ from conversions.converters.base import ConversionError, Converter, Events, Job
 from conversions.converters.capabilities import Capability, probe_all
 from conversions.converters.targets import TARGETS, Option, Target, Template, register, table
 from conversions.jobs import queue_of
-from templates_registry.builtin import builtin_limits
 from templates_registry.models import ConversionTemplate
 from templates_registry.options import clean_options, schema_errors
 from tests.conversions.factories import make_task
@@ -92,16 +91,17 @@ def toy():
     del TARGETS[COPY.key]
 
 
-def test_a_registered_target_reaches_the_probes_and_the_limits(toy):
+def test_a_registered_target_reaches_the_probes(toy):
     assert probe_all()["copy"] == {"available": True, "tools": {"cp": "1.0"}, "reason": ""}
-    assert builtin_limits()["copy"] == {"timeout_seconds": 60}
     with pytest.raises(ValueError, match="registered twice"):
         register(COPY)
 
 
 @pytest.mark.django_db
-def test_a_registered_target_is_in_the_catalogue_and_its_task_converts(toy, user, tmp_path):
-    call_command("load_templates", stdout=io.StringIO())
+def test_a_registered_target_is_in_the_catalogue_with_its_limits_and_its_task_converts(
+    toy, user, tmp_path
+):
+    call_command("migrate", verbosity=0)  # nothing to apply: the post_migrate handler loads it
     template = ConversionTemplate.objects.get(slug="onnx-to-copy")
     assert (template.chip, template.output_format, template.converter) == ("arm", "copy", "copy")
     assert template.position == ConversionTemplate.objects.count()  # after the 17 of the spec

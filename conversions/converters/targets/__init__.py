@@ -41,5 +41,14 @@ def queue_for(converter: str, template_queue: str, options: dict) -> str:
 # The built-in targets register themselves on import.
 from conversions.converters.targets import ascend, onnx, tensorrt, tflite  # noqa: E402, F401
 
-__all__ = ["TARGETS", "Option", "Target", "Template", "builtin_templates", "queue_for", "register"]
-__all__ += ["table"]
+__all__ = [
+    "TARGETS",
+    "Option",
+    "Target",
+    "Template",
+    "builtin_templates",
+    "load",
+    "queue_for",
+    "register",
+    "table",
+]
