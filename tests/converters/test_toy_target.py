@@ -128,7 +128,7 @@ def test_a_registered_target_is_in_the_catalogue_with_its_limits_and_its_task_co
     assert Path(tmp_path / "out" / "model" / "net.copy").read_bytes() == b"onnx bytes"
 
 
-def test_a_target_whose_template_names_an_unknown_option_is_refused():
+def test_a_target_with_an_unknown_option_or_a_taken_slug_is_refused():
     broken = Target(
         key="broken",
         chip="arm",
@@ -140,6 +140,9 @@ def test_a_target_whose_template_names_an_unknown_option_is_refused():
     )
     with pytest.raises(ValueError, match="no option suffix"):
         register(broken)
+    twin = Target(**{**vars(broken), "templates": TARGETS["tflite"].templates[:1]})
+    with pytest.raises(ValueError, match="belongs to another target"):
+        register(twin)
     assert "broken" not in TARGETS
 
 

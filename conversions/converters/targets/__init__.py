@@ -11,9 +11,14 @@ TARGETS: dict[str, Target] = {}
 
 
 def register(target: Target) -> Target:
-    """Add a target; its key must be new and its templates' option keys in its table."""
+    """Add a target; its key and its template slugs must be new, its templates' option keys in its
+    table (or their overrides)."""
     if target.key in TARGETS:
         raise ValueError(f"Target {target.key} is registered twice.")
+    taken = {t.slug for other in TARGETS.values() for t in other.templates}
+    twice = sorted(taken.intersection(t.slug for t in target.templates))
+    if twice:
+        raise ValueError(f"Template {', '.join(twice)} belongs to another target already.")
     for template in target.templates:
         replaced = {option.key for option in template.overrides}
         missing = [k for k in template.options if k not in target.options and k not in replaced]
