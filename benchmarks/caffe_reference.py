@@ -1,4 +1,4 @@
-"""Caffe reference benchmark: the NumPy forward pass (caffe_numpy) against ONNX Runtime on the same net.
+"""Caffe reference benchmark: the NumPy forward pass (caffe_numpy) against ONNX Runtime, one net.
 
 Every Caffe task is verified against the NumPy reference, so it runs once per verification sample
 next to the converted model. For each network it builds the Caffe files (seeded weights), converts
@@ -6,7 +6,8 @@ them with caffe/onnx_export, and times one sample of each (median of --runs, int
 warm-up): the reference's planned pass (shapes and weights prepared once per input shape, as
 verification runs it) and ONNX Runtime on the CPU with its default threads and with one. Goal
 (issue 18): the reference within 3x of ONNX Runtime. It also prints the largest difference between
-the two (divided by max(1, largest output value), as the 32bit verification judges it: pass <= 1e-4).
+the two (divided by max(1, largest output value), as the 32bit verification judges it: pass at
+1e-4 or less).
 
     .venv/bin/python benchmarks/caffe_reference.py [--runs 20]
 """
@@ -25,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 def residual_net(size: int = 112):
     """A ResNet-style classifier: conv-BN-Scale-ReLU stem, max pool, four residual blocks (two with
-    stride 2 and a projection), global average pooling and an InnerProduct (logits: a softmax of random weights saturates)."""
+    stride 2 and a projection), global average pooling and an InnerProduct (logits: a softmax of
+    random weights saturates)."""
     import numpy as np
 
     from tests.ascendkit import CaffeNet
