@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
-from conversions.converters.tensorrt.routing import queue_for
+from conversions.converters.targets import queue_for
 from conversions.models import ConversionTask, Inspection, Worker
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def deliver(task_id: int, queue: str) -> None:
 
 def queue_of(task: ConversionTask) -> str:
     """The queue a task goes to: its template's, unless its options need a GPU worker."""
-    return queue_for(task.template.queue, task.template.converter, task.options)
+    return queue_for(task.template.converter, task.template.queue, task.options)
 
 
 def enqueue(task: ConversionTask) -> None:
