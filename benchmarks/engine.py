@@ -159,6 +159,7 @@ def main() -> None:
                 bare, whole, report, phases = [], [], {}, []
                 for run in range(args.runs):
                     where = work_dir / f"{mode}-{precision}-{run}"
+                    idle_memory(worker.pid)  # the next warm child has imported: not competing
                     seconds, report = bare_run(home, where, precision)
                     bare.append(seconds)
                     task = ConversionTask.objects.create(
