@@ -323,3 +323,9 @@ def test_target_gpus_are_checkboxes_stored_as_the_schemas_string(
     assert task.options["target_gpus"] == "SM75,SM89"
     similar = client_alice.get(url, {"like": task.pk}).content.decode()
     assert 'value="SM75" id="id_opt-target_gpus_0" checked' in similar
+
+
+def test_the_top_bar_links_to_the_profile_page(client_alice):
+    html = client_alice.get(reverse("conversions:index")).content.decode()
+    assert f'<a href="{reverse("profile")}">API tokens</a>' in html
+    assert client_alice.get(reverse("profile")).status_code == 200
