@@ -1,6 +1,13 @@
 from django.urls import path, register_converter
 
-from conversions import views, views_control, views_create, views_inspect, views_workers
+from conversions import (
+    views,
+    views_compare,
+    views_control,
+    views_create,
+    views_inspect,
+    views_workers,
+)
 from conversions.params import IdConverter
 
 register_converter(IdConverter, "id")
@@ -14,6 +21,7 @@ urlpatterns = [
     path("tasks/inspect/<int:inspection_id>/", views_inspect.inspection, name="inspection"),
     path("tasks/delete/", views.batch_delete, name="batch_delete"),
     path("tasks/browse/", views.browse, name="browse"),
+    path("tasks/compare/", views_compare.compare, name="compare"),
     path("tasks/<id:task_id>/", views.detail, name="detail"),
     path("tasks/<id:task_id>/row/", views.row, name="row"),
     path("tasks/<id:task_id>/log/", views.log, name="log"),
