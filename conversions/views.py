@@ -13,7 +13,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from conversions import access, actions, locations
+from conversions import access, actions, example, locations
 from conversions.charts import layers_chart, verification_chart
 from conversions.converters.base import STAGES
 from conversions.converters.report import Report
@@ -62,6 +62,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "frameworks": ConversionTemplate.Framework.choices,
         "filtered": any((query.q, query.status, query.chip, query.framework)),
     }
+    if not page.object_list:
+        context["example"] = example.present(request.user)
     return render(request, "conversions/index.html", context)
 
 
