@@ -345,7 +345,7 @@ def test_admin_accepts_options_without_their_optional_fields_and_shows_indented_
     template = ConversionTemplate.objects.get(slug="caffe-to-ascend")
     url = f"/admin/templates_registry/conversiontemplate/{template.pk}/change/"
     page = admin_client.get(url).content.decode()
-    assert '[\n  {\n    &quot;key&quot;: ' in page  # indented, one field per line
+    assert "[\n  {\n    &quot;key&quot;: " in page  # indented, one field per line
     assert "芯片型号" in page  # Chinese labels as written, not \\u escapes
     short = {"key": "note", "label_en": "Note", "type": "string"}
     form = {
