@@ -5,6 +5,7 @@ from conversions import (
     views_compare,
     views_control,
     views_create,
+    views_graph,
     views_inspect,
     views_workers,
 )
@@ -29,5 +30,12 @@ urlpatterns = [
     path("tasks/<id:task_id>/artifacts/<path:name>", views.artifact, name="artifact"),
     path("tasks/<id:task_id>/cancel/", views_control.cancel, name="cancel"),
     path("tasks/<id:task_id>/retry/", views_control.retry, name="retry"),
+    path(
+        "graph/model/<id:task_id>/<str:side>/<path:name>",
+        views_graph.model_file,
+        name="model_file",
+    ),
+    path("graph/", views_graph.graph, name="graph"),
+    path("graph/<path:name>", views_graph.asset, name="graph_asset"),
     path("workers/", views_workers.workers, name="workers"),
 ]
