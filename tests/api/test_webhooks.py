@@ -13,7 +13,7 @@ from django_q.models import OrmQ
 
 from api.webhooks import Delivery, Webhook, deliver
 from conversions.models import ConversionTask
-from tests.conversions.factories import make_task
+from tests.helpers import make_task
 
 pytestmark = pytest.mark.django_db
 S = ConversionTask.Status

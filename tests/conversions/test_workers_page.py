@@ -10,7 +10,7 @@ from conversions.converters.capabilities import probe_all
 from conversions.models import ConversionTask, Worker
 from conversions.views_workers import template_support
 from templates_registry.models import ConversionTemplate
-from tests.conversions.factories import make_task
+from tests.helpers import make_task
 
 pytestmark = pytest.mark.django_db
 TFLITE = "tensorflow-frozen-graph-to-tflite"
