@@ -87,7 +87,7 @@ def cnn_saved_model(tmp_path_factory) -> Path:
 @pytest.fixture
 def cnn_folder(alice_home, cnn_pb) -> str:
     """models/cnn/ in alice's home, laid out for the ARM frozen-graph template, with the real CNN:
-    for tests that convert or inspect it (they build TensorFlow models: mark them `slow`)."""
+    for tests that convert or inspect it (asking for it marks a test `slow`)."""
     target = alice_home / "models" / "cnn" / "model"
     target.mkdir(parents=True)
     shutil.copy(cnn_pb, target / "cnn.pb")
