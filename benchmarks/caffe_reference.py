@@ -1,11 +1,13 @@
-"""Caffe reference benchmark: the NumPy forward pass (caffe_numpy) against ONNX Runtime on the same net.
+"""Caffe reference benchmark: the NumPy forward pass (caffe_numpy) against ONNX Runtime, one net.
 
 Every Caffe task is verified against the NumPy reference, so it runs once per verification sample
 next to the converted model. For each network it builds the Caffe files (seeded weights), converts
-them with caffe/onnx_export, and times one forward pass of each (median of --runs, interleaved, after a warm-up),
-ONNX Runtime on the CPU with its default threads and with one. Goal (issue 18): the reference within 3x of ONNX
-Runtime. It also prints the largest difference between the two (divided by max(1, largest output
-value), as the 32bit verification judges it: pass <= 1e-4).
+them with caffe/onnx_export, and times one sample of each (median of --runs, interleaved, after a
+warm-up): the reference's planned pass (shapes and weights prepared once per input shape, as
+verification runs it) and ONNX Runtime on the CPU with its default threads and with one. Goal
+(issue 18): the reference within 3x of ONNX Runtime. It also prints the largest difference between
+the two (divided by max(1, largest output value), as the 32bit verification judges it: pass at
+1e-4 or less).
 
     .venv/bin/python benchmarks/caffe_reference.py [--runs 20]
 """
@@ -24,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 def residual_net(size: int = 112):
     """A ResNet-style classifier: conv-BN-Scale-ReLU stem, max pool, four residual blocks (two with
-    stride 2 and a projection), global average pooling and an InnerProduct (logits: a softmax of random weights saturates)."""
+    stride 2 and a projection), global average pooling and an InnerProduct (logits: a softmax of
+    random weights saturates)."""
     import numpy as np
 
     from tests.ascendkit import CaffeNet
@@ -120,7 +123,7 @@ def main() -> None:
     import numpy as np
     import onnx
 
-    from conversions.converters.ascend.caffe_numpy import forward
+    from conversions.converters.ascend.caffe_numpy import forward, prepare
     from conversions.converters.caffe.onnx_export import read_caffe, to_onnx
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -139,9 +142,11 @@ def main() -> None:
             default, single = session(path, 0), session(path, 1)
             rng = np.random.default_rng(0)
             feed = {s.name: rng.uniform(-1, 1, s.shape).astype(np.float32) for s in model.inputs}
+            # Verification plans the pass once per input shape and runs it per sample: time a run.
+            plan = prepare(model.net, model.weights, {k: list(a.shape) for k, a in feed.items()})
             numpy_ms, ort_ms, single_ms = medians_ms(
                 [
-                    partial(forward, model.net, model.weights, feed),
+                    partial(plan.run, feed),
                     partial(default.run, None, feed),
                     partial(single.run, None, feed),
                 ],

@@ -28,7 +28,7 @@ class Refusal(str):
 def cancel(task: ConversionTask, user) -> str:
     """Cancel an initializing or running task; a running converter is killed by its worker."""
     if task.mark_canceled():
-        task.append_log([("warning", _("Canceled by %(user)s.") % {"user": user})])
+        task.append_log([("info", _("Canceled by %(user)s.") % {"user": user})])  # neutral
         return ""
     return Refusal(
         _("Task %(name)s has already ended (%(status)s): nothing to cancel.")

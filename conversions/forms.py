@@ -11,7 +11,7 @@ from conversions.jobs import enqueue
 from conversions.models import ConversionTask
 from conversions.quota import active_task_refusal
 from templates_registry.models import ConversionTemplate
-from templates_registry.options import split_choices
+from templates_registry.options import REQUIRED, split_choices
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$")  # ModelArts.3056
 DESCRIPTION_FORBIDDEN = set("&!\"'<>=")  # ModelArts.3057, with HiLens' quote
@@ -200,6 +200,8 @@ class OptionsForm(forms.Form):
         given = {key: value for key, value in data.items() if value not in (None, "", [])}
         options, errors = self.template.clean_options(given)
         for key, message in errors.items():
+            if message == REQUIRED:
+                message = _("This option is required.")
             self.add_error(None if key == "__all__" or key not in self.fields else key, message)
         self.options = options
         return data

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from conversions.converters.confine import POLICY_ENV, Policy
 from conversions.sandbox import Sandbox
+from conversions.startup_notices import is_startup_notice
 
 # Only these variables reach the child: enough for Python, numpy and TensorFlow to run.
 ENV_ALLOWED = (
@@ -109,6 +110,8 @@ def run_child(
             kind, line = inbox.get()
             event = _parse_event(line) if kind == "events" else None
             if event is None:
+                if kind == "output" and is_startup_notice(line):
+                    continue  # TensorFlow's start-up chatter (startup_notices.py)
                 on_output(line)
             elif event.get("event") in ("result", "error"):
                 final.update(event)

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
-from conversions.converters.tensorrt.routing import queue_for
+from conversions.converters.targets import queue_for
 from conversions.inspection import InspectionError, inspect_location
 from conversions.models import ConversionTask, Inspection, Worker
 from conversions.pipeline import Attempt, worker_name
@@ -28,7 +28,7 @@ def deliver(task_id: int, queue: str) -> None:
 
 def queue_of(task: ConversionTask) -> str:
     """The queue a task goes to: its template's, unless its options need a GPU worker."""
-    return queue_for(task.template.queue, task.template.converter, task.options)
+    return queue_for(task.template.converter, task.template.queue, task.options)
 
 
 def enqueue(task: ConversionTask) -> None:

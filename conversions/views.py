@@ -1,14 +1,16 @@
 import logging
 import mimetypes
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from conversions import access, actions, locations
@@ -69,13 +71,14 @@ def row(request: HttpRequest, task_id: int) -> HttpResponse:
     return render(request, "conversions/index.html#row", {"task": task})
 
 
+# gettext_lazy by its own name: makemessages extracts only the names it knows (not _lazy)
 STAGE_LABELS = {
-    "staging": _lazy("Staging"),
-    "checking": _lazy("Checking"),
-    "converting": _lazy("Converting"),
-    "verifying": _lazy("Verifying"),
-    "publishing": _lazy("Publishing"),
-    "done": _lazy("Done"),
+    "staging": gettext_lazy("Staging"),
+    "checking": gettext_lazy("Checking"),
+    "converting": gettext_lazy("Converting"),
+    "verifying": gettext_lazy("Verifying"),
+    "publishing": gettext_lazy("Publishing"),
+    "done": gettext_lazy("Done"),
 }
 
 
@@ -87,11 +90,24 @@ def _stages(task: ConversionTask) -> list[dict]:
         if task.status == ConversionTask.Status.SUCCEEDED or STAGES[key] < reached:
             state = "done"
         elif key == task.stage or (key == "staging" and task.stage in ("", "queued")):
-            state = "current" if task.is_active else "stopped"
+            if task.is_active:
+                state = "current"
+            else:  # a canceled task stopped by choice: neutral, not an error
+                state = "canceled" if task.status == ConversionTask.Status.CANCELED else "stopped"
         else:
             state = "todo"
         stages.append({"key": key, "label": label, "state": state})
     return stages
+
+
+def _options(task: ConversionTask) -> list[dict]:
+    """The task's advanced options under their labels in the reader's language (key as a tip)."""
+    zh = (get_language() or "").startswith("zh")
+    labels = {
+        option["key"]: option["label_zh" if zh else "label_en"] or option["key"]
+        for option in task.template.option_schema
+    }
+    return [{"key": k, "label": labels.get(k, k), "value": v} for k, v in task.options.items()]
 
 
 @login_required
@@ -103,6 +119,7 @@ def detail(request: HttpRequest, task_id: int) -> HttpResponse:
         "report": report,
         "artifacts": _artifacts(task),
         "stages": _stages(task),
+        "options": _options(task),
         "chart": verification_chart(report),
         "layers_chart": layers_chart(report),
     }
@@ -194,21 +211,35 @@ def batch_delete(request: HttpRequest) -> HttpResponse:
     verdicts = [(task, task.delete_refusal()) for task in tasks]
     refused = [(task, reason) for task, reason in verdicts if reason]
     deletable = [task for task, reason in verdicts if not reason]
+    back = _list_url(request.POST.get("next", ""))  # the list as it was filtered
     if not tasks:
         messages.error(request, _("Select the tasks to delete first."))
-        return redirect("conversions:index")
+        return redirect(back)
     if request.POST.get("confirm"):
         # _delete re-checks in the database: a task may have started since the confirmation.
         count = _delete(request, deletable)
         messages.success(request, _("%(count)d tasks deleted.") % {"count": count})
         for _task, reason in refused:
             messages.error(request, reason)
-        return redirect("conversions:index")
+        return redirect(back)
     return render(
         request,
         "conversions/delete.html",
-        {"deletable": deletable, "refused": refused, "batch": True},
+        {"deletable": deletable, "refused": refused, "batch": True, "next": back},
     )
+
+
+def _list_url(given: str) -> str:
+    """The task list's URL with its filters from `given` (a `next` field), re-encoded from the
+    parsed query; anything else is the plain list."""
+    index = reverse("conversions:index")
+    parts = urlsplit(given or "")
+    if parts.scheme or parts.netloc or parts.path != index:
+        return index
+    params = QueryDict(parts.query)
+    page = positive_int(params.get("page"))
+    url = TaskQuery.from_params(params).url(**({"page": page} if page else {}))
+    return index + url if url != "?" else index
 
 
 @login_required

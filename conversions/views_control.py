@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,8 +21,13 @@ def _editable_task(request: HttpRequest, task_id: int) -> ConversionTask:
 @login_required
 @require_POST
 def cancel(request: HttpRequest, task_id: int) -> HttpResponse:
-    """Cancel an initializing or running task; a running converter is killed by its worker."""
+    """Cancel an initializing or running task; a running converter is killed by its worker.
+
+    A first POST (the detail page's Cancel) asks for confirmation; the confirmation posts `confirm`.
+    """
     task = _editable_task(request, task_id)
+    if task.is_active and not request.POST.get("confirm"):
+        return render(request, "conversions/cancel.html", {"task": task})
     refusal = actions.cancel(task, request.user)
     if refusal:
         messages.error(request, refusal)

@@ -98,13 +98,13 @@ class ConversionTemplate(models.Model):
         return (self.description_zh if zh else self.description_en) or self.description_en
 
     def clean(self) -> None:
-        from conversions.converters import CONVERTERS
+        from conversions.converters.targets import TARGETS
 
         errors = schema_errors(self.option_schema)
         if errors:
             raise ValidationError({"option_schema": errors})
-        if self.converter not in CONVERTERS:
-            known = ", ".join(sorted(CONVERTERS))
+        if self.converter not in TARGETS:
+            known = ", ".join(sorted(TARGETS))
             raise ValidationError(
                 {"converter": f"Unknown converter '{self.converter}'. Known: {known}."}
             )

@@ -10,6 +10,7 @@ from typing import Any
 # "multichoice": several of `choices` as one comma-separated string ("SM80,SM86"); forms show checkboxes.
 OPTION_TYPES = ("string", "integer", "choice", "multichoice")
 CHOICE_TYPES = ("choice", "multichoice")
+REQUIRED = "This option is required."  # the forms say it in the user's language
 OPTION_FIELDS = {
     "key": str,
     "label_en": str,
@@ -149,7 +150,7 @@ def clean_options(
             if option["default"] is not None:
                 options[key] = option["default"]
             elif option["required"]:
-                errors[key] = "This option is required."
+                errors[key] = REQUIRED
             continue
         value = raw.strip() if isinstance(raw, str) else raw
         problem = value_error(option, value)

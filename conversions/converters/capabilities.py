@@ -4,14 +4,14 @@ A probe never imports a heavy toolkit into the caller: it looks for the package 
 its version without loading it (importlib.metadata, `shutil.which`). The worker reports the result of
 `probe_all()` with its heartbeat, so the console can say which templates a live worker can run.
 
-Each probe returns a Capability. Converters add their probe to PROBES under their converter key.
+Each probe returns a Capability. A target names its probe in its spec (converters/targets/).
 """
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 
 from conversions.converters.ascend.command import atc_version, find_atc, missing_message
+from conversions.converters.targets import TARGETS, load
 
 
 @dataclass
@@ -68,20 +68,12 @@ def probe_ascend() -> Capability:
     return Capability(True, {"atc": atc_version(atc)})
 
 
-PROBES: dict[str, Callable[[], Capability]] = {
-    "tflite": probe_tflite,
-    "tensorrt": probe_tensorrt,
-    "ascend": probe_ascend,
-    "onnx": probe_onnx,
-}
-
-
 def probe_all() -> dict[str, dict]:
-    """Every registered probe's answer, keyed by converter key (JSON-ready)."""
+    """Every registered target's probe answer, keyed by converter key (JSON-ready)."""
     answers = {}
-    for key, probe in PROBES.items():
+    for key, target in TARGETS.items():
         try:
-            answers[key] = probe().as_dict()
+            answers[key] = load(target.probe)().as_dict()
         except Exception as exc:  # a broken probe must not take the worker down
             answers[key] = Capability(False, reason=f"probe failed: {exc}").as_dict()
     return answers

@@ -159,6 +159,35 @@ def _ascend_extras(root: Path, layout: Layout, problems: list[str]) -> None:
     layout.plugin = _plugin(root, problems)
 
 
+MODEL_FILES = {  # what a model of each format leaves in its folder
+    "frozen_graph": ".pb",
+    "saved_model": "saved_model.pb",
+    "onnx": ".onnx",
+    "caffemodel": ".prototxt",
+}
+
+
+def _moved_hint(folder: Path, model_format: str, *, into_model: bool) -> str:
+    """A hint when the model sits where the other chips' templates want it (the usual mistake:
+    ARM and GPU templates read model/, Ascend ones the top of the input folder); else ''."""
+    ending = MODEL_FILES.get(model_format)
+    if not ending or not folder.is_dir():
+        return ""
+    found = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name.endswith(ending))
+    if not found:
+        return ""
+    names = ", ".join(found[:3])
+    if into_model:
+        return (
+            f" The input folder holds {names} at its top level, where Ascend templates read it: "
+            "ARM and GPU templates read it from model/, so move it into model/."
+        )
+    return (
+        f" model/ holds {names}, where ARM and GPU templates read it: Ascend templates read the "
+        "model from the top of the input folder, so move it up one level."
+    )
+
+
 def check_layout(root: Path, chip: str, model_format: str) -> Layout:
     """Check `root` against the rules for `chip` and `model_format`; raise LayoutError listing every problem."""
     root = Path(root)
@@ -173,6 +202,7 @@ def check_layout(root: Path, chip: str, model_format: str) -> Layout:
         if not model_dir.is_dir():
             problems.append(
                 "No model/ folder: put the model in a folder named exactly 'model' inside the input folder."
+                + _moved_hint(root, model_format, into_model=True)
             )
         elif model_format == "frozen_graph":
             layout.model = (
@@ -210,6 +240,10 @@ def check_layout(root: Path, chip: str, model_format: str) -> Layout:
             layout.model = _exactly_one(root, ".onnx", root, problems, "ONNX model") or root
         else:
             problems.append(f"Model format {model_format} cannot be converted for Ascend.")
+        if problems:
+            hint = _moved_hint(root / "model", model_format, into_model=False)
+            if hint:
+                problems[-1] += hint
         _ascend_extras(root, layout, problems)
     else:
         problems.append(f"Unknown chip type {chip}.")

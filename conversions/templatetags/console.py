@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 register = template.Library()
 
@@ -21,3 +22,14 @@ def duration(value: timedelta | None) -> str:
         return _("%(m)d min %(s)02d s") % {"m": minutes, "s": seconds}
     hours, minutes = divmod(minutes, 60)
     return _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
+
+
+@register.filter
+def verdict_label(value: str) -> str:
+    """A verdict ("pass", "warn", "fail") in the reader's language; anything else as it is."""
+    labels = {
+        "pass": pgettext("verdict", "pass"),
+        "warn": pgettext("verdict", "warn"),
+        "fail": pgettext("verdict", "fail"),
+    }
+    return labels.get(value, value)

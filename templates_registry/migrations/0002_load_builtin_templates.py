@@ -2,9 +2,9 @@ from django.db import migrations
 
 
 def load(apps, schema_editor):
-    from templates_registry.builtin import load_builtin_templates
+    from templates_registry.migrations._frozen import load
 
-    load_builtin_templates(apps.get_model("templates_registry", "ConversionTemplate"))
+    load(apps.get_model("templates_registry", "ConversionTemplate"))
 
 
 def unload(apps, schema_editor):

@@ -1,12 +1,12 @@
-# Per-template limits on one conversion; built-ins get those of BUILTIN_LIMITS.
+# Per-template limits on one conversion; built-ins get the limits frozen in _catalogue_0007.json.
 
 from django.db import migrations, models
 
-from templates_registry.builtin import apply_builtin_limits
+from templates_registry.migrations._frozen import apply_limits
 
 
 def forwards(apps, schema_editor):
-    apply_builtin_limits(apps.get_model("templates_registry", "ConversionTemplate"))
+    apply_limits(apps.get_model("templates_registry", "ConversionTemplate"))
 
 
 class Migration(migrations.Migration):

@@ -9,9 +9,9 @@ TENSORRT_TEMPLATES = {
 
 def forward(apps, schema_editor):
     """Add onnx-to-tensorrt; give the TensorRT templates their target GPU, engine builder and opset options."""
-    from templates_registry.builtin import refresh_builtin_templates
+    from templates_registry.migrations._frozen import refresh
 
-    refresh_builtin_templates(apps.get_model("templates_registry", "ConversionTemplate"), TENSORRT_TEMPLATES)
+    refresh(apps.get_model("templates_registry", "ConversionTemplate"), TENSORRT_TEMPLATES)
 
 
 def backward(apps, schema_editor):

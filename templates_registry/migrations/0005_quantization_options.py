@@ -12,9 +12,9 @@ VERIFIED_TEMPLATES = {
 def forward(apps, schema_editor):
     """Give the TFLite and TensorRT templates accuracy_tolerance (evaluation_data/), 8bit-mixed and
     keep_float_layers, and TFLite also 16x8."""
-    from templates_registry.builtin import refresh_builtin_templates
+    from templates_registry.migrations._frozen import refresh
 
-    refresh_builtin_templates(
+    refresh(
         apps.get_model("templates_registry", "ConversionTemplate"), VERIFIED_TEMPLATES
     )
 

@@ -5,9 +5,9 @@ CAFFE_TEMPLATES = {"caffe-to-ascend"}
 
 def forward(apps, schema_editor):
     """Give caffe-to-ascend the ssd_detection_output option (refuse, rewrite or keep)."""
-    from templates_registry.builtin import refresh_builtin_templates
+    from templates_registry.migrations._frozen import refresh
 
-    refresh_builtin_templates(
+    refresh(
         apps.get_model("templates_registry", "ConversionTemplate"), CAFFE_TEMPLATES
     )
 

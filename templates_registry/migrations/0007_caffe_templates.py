@@ -5,9 +5,9 @@ CAFFE_TEMPLATES = {"caffe-to-tflite", "caffe-to-tensorrt", "caffe-to-onnx"}
 
 def forward(apps, schema_editor):
     """Add caffe-to-tflite, caffe-to-tensorrt and caffe-to-onnx (issue 18) after onnx-to-tensorrt."""
-    from templates_registry.builtin import refresh_builtin_templates
+    from templates_registry.migrations._frozen import refresh
 
-    refresh_builtin_templates(
+    refresh(
         apps.get_model("templates_registry", "ConversionTemplate"), CAFFE_TEMPLATES
     )
 

@@ -1,5 +1,7 @@
 """The operator's journeys in Debian's Chromium, with a screenshot of every page in test-artifacts/."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -81,20 +83,25 @@ def test_a_user_creates_a_task_and_watches_it_succeed_without_reloading(
     assert ConversionTask.objects.get(name="convert-web1").status == S.SUCCEEDED
 
 
-def test_batch_delete_refuses_a_running_task_and_deletes_the_rest(page, user):
+def test_batch_delete_from_a_filtered_list_keeps_running_tasks_and_the_filter(page, user):
     running = make_task(user, name="busy", status=S.RUNNING, stage="converting", progress=25)
     for name in ("old-1", "old-2"):
         make_task(user, name=name, status=S.SUCCEEDED)
     log_in(page)
     expect(page.locator("tbody tr")).to_have_count(3)
+    expect(page.locator(f"#task-{running.pk} input.select-task")).to_have_count(0)  # no choice
+    page.select_option("#status", "succeeded")  # instant: no Filter button to press
+    expect(page).to_have_url(re.compile(r"status=succeeded"))
+    expect(page.locator("tbody tr")).to_have_count(2)
     page.check("#select-all")
-    expect(page.locator("input.select-task:checked")).to_have_count(3)
+    expect(page.locator("input.select-task:checked")).to_have_count(2)
     page.click("text=Delete selected")
-    expect(page.locator(".refused")).to_contain_text("Task busy is running")
     expect(page.locator(".doomed li")).to_have_count(2)
     screenshot(page, "batch-delete-confirm")
     page.click("button.danger")
     expect(page.locator(".messages")).to_contain_text("2 tasks deleted.")
+    expect(page).to_have_url("/?status=succeeded")  # back to the filtered list
+    page.goto("/")
     expect(page.locator("tbody tr")).to_have_count(1)
     assert list(ConversionTask.objects.values_list("pk", flat=True)) == [running.pk]
     screenshot(page, "list-after-delete")
@@ -150,12 +157,20 @@ def test_the_folder_browser_and_the_admin_work_under_the_content_security_policy
     assert "script-src 'self'" in response.headers["content-security-policy"]
     page.fill("#id_input_location", "models/")
     page.locator(".with-browser button").first.click()  # Browse, with the typed folder
-    expect(page.locator("#browser-input_location")).to_contain_text("Your folder: models/")
-    page.locator("#browser-input_location").get_by_text("Use this folder").click()
-    expect(page.locator("#id_input_location")).to_have_value("models/it's/")
-    page.locator("#browser-input_location").get_by_text("..").click()
-    expect(page.locator("#browser-input_location")).to_contain_text("models/")
+    browser = page.locator("#browser-input_location")
+    expect(browser).to_contain_text("Your folder: models/")
+    expect(browser.locator(".icon-folder")).to_have_count(1)  # drawn, not an emoji
     screenshot(page, "create-browser")
+    browser.locator("li", has_text="it's/").get_by_text("Use this folder").click()
+    expect(page.locator("#id_input_location")).to_have_value("models/it's/")
+    expect(browser).to_be_empty()  # the choice is made: the browser closes
+    expect(page.locator("#id_input_location")).to_be_focused()
+    page.locator(".with-browser button").first.click()  # again, inside models/it's/
+    expect(browser).to_contain_text("Your folder: models/it's/")
+    browser.get_by_text("..").click()
+    expect(browser).to_contain_text("Your folder: models/")
+    browser.locator("[data-use-current]").click()  # the folder one is in
+    expect(page.locator("#id_input_location")).to_have_value("models/")
 
     page.goto(f"/admin/auth/user/{staff_user.pk}/change/")
     expect(page.locator("#id_username")).to_have_value("carol")

@@ -15,7 +15,16 @@ S = ConversionTask.Status
 
 
 def post(client, name, task):
-    return client.post(reverse(f"conversions:{name}", args=[task.pk]))
+    return client.post(reverse(f"conversions:{name}", args=[task.pk]), {"confirm": "1"})
+
+
+def test_cancel_asks_for_confirmation_first(client_alice, user):
+    task = make_task(user, name="busy", status=S.RUNNING)
+    response = client_alice.post(reverse("conversions:cancel", args=[task.pk]))
+    html = response.content.decode()
+    assert response.status_code == 200 and "Cancel task busy?" in html
+    assert 'name="confirm"' in html and reverse("conversions:detail", args=[task.pk]) in html
+    assert ConversionTask.objects.get(pk=task.pk).status == S.RUNNING
 
 
 def test_it_cancels_a_running_task_and_fences_its_attempt(client_alice, user):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from conversions.charts import layers_chart, verification_chart
 from conversions.converters.report import Report
 from conversions.models import ConversionTask
-from tests.helpers import make_task
+from tests.helpers import CNN_OPTIONS, make_task
 
 pytestmark = pytest.mark.django_db
 S = ConversionTask.Status
@@ -104,6 +104,18 @@ def test_the_stepper_shows_where_a_task_stopped(client_alice, user):
     assert 'class="stage-current" aria-current="step">Verifying' in html
 
 
+def test_a_canceled_task_is_shown_neutral_not_as_an_error(client_alice, user):
+    task = make_task(
+        user, status=S.CANCELED, stage="converting", error_message="Canceled by the user."
+    )
+    html = client_alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    assert (
+        re.findall(r'<li class="stage-(\w+)"', html) == ["done", "done", "canceled"] + ["todo"] * 3
+    )
+    assert "data-canceled" in html and "Canceled by the user." in html
+    assert "error-box" not in html and "stage-stopped" not in html
+
+
 RESULT = {
     "verification": {
         "verdict": "warn",
@@ -140,6 +152,21 @@ def test_detail_renders_the_report_table_and_svg(client_alice, user):
     assert '<span class="verdict verdict-warn">warn</span>' in html
     assert "<script" not in html.split("<body")[1]  # the chart is plain SVG, no chart library
     assert 'data-copy="models/cnn/"' in html and 'data-copy="out/cnn/"' in html
+
+
+def test_the_chinese_detail_page_has_no_english_stepper_verdict_or_option_keys(
+    client_alice, user, settings
+):
+    task = make_task(
+        user, status=S.SUCCEEDED, stage="done", progress=100, result=RESULT, options=CNN_OPTIONS
+    )
+    client_alice.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    html = client_alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    stages = re.findall(r'<li class="stage-\w+"[^>]*>([^<]+)</li>', html)
+    assert len(stages) == 6 and not any(re.search(r"[A-Za-z]", label) for label in stages)
+    assert '<span class="verdict verdict-warn">警告</span>' in html and ">warn<" not in html
+    assert '<span title="input_tensor_names">模型输入tensor名称</span>' in html
+    assert "<code>input_tensor_names</code>" not in html
 
 
 QUANTIZED = {

@@ -79,6 +79,16 @@ def test_create_filters_template_cards(client_alice):
     assert html.count('class="template-card') == 3 and "<html" not in html
 
 
+def test_filtered_cards_keep_the_chosen_template_even_when_filtered_out(client_alice):
+    html = client_alice.get(
+        reverse("conversions:create") + "?chip=ascend&template=tensorflow-frozen-graph-to-tflite",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="template-cards",
+    ).content.decode()
+    assert 'value="tensorflow-frozen-graph-to-tflite" checked' in html
+    assert "data-outside-filters" in html and html.count("checked") == 1
+
+
 def test_create_stores_an_initializing_task_and_enqueues_it(
     client_alice, user, cnn_placeholder, django_capture_on_commit_callbacks
 ):
@@ -145,6 +155,14 @@ def test_invalid_options_are_rejected_next_to_their_field(
     assert response.status_code == 200 and message in html and not ConversionTask.objects.exists()
 
 
+def test_a_missing_option_is_said_in_the_users_language(client_alice, cnn_placeholder, settings):
+    client_alice.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    data = create_form(cnn_placeholder, **{"opt-input_tensor_names": ""})
+    html = client_alice.post(reverse("conversions:create"), data).content.decode()
+    assert "此选项为必填项。" in html and "This option is required." not in html
+    assert "任务未创建：有 1 处问题需要更正。" in html
+
+
 @pytest.mark.parametrize(
     "location,message",
     [
@@ -169,17 +187,27 @@ def test_create_a_similar_task_prefills_the_form(client_alice, user):
     html = client_alice.get(reverse("conversions:create") + f"?like={task.pk}").content.decode()
     assert (
         'value="models/cnn/"' in html
-        and 'value="out/cnn/"' in html
+        and 'value="out/cnn-2/"' in html  # a fresh output folder, and the page says so
+        and "out/cnn-2/ does not exist yet, while out/cnn/ holds" in html
         and 'value="4"' in html
         and 'value="input"' in html
     )
+
+
+def test_a_similar_task_skips_output_folders_that_exist(client_alice, user, alice_home):
+    for taken in ("out/cnn-2", "out/cnn-3"):
+        (alice_home / taken).mkdir(parents=True)
+    task = make_task(user, name="done-one", status=S.SUCCEEDED, output_location="out/cnn-2/")
+    html = client_alice.get(reverse("conversions:create") + f"?like={task.pk}").content.decode()
+    assert 'value="out/cnn-4/"' in html and "data-output-note" in html
 
 
 def test_detail_shows_parameters_and_polls_only_while_active(client_alice, user):
     task = make_task(user, status=S.RUNNING, options=CNN_OPTIONS)
     task.append_log([("info", "Stage: staging")])
     html = client_alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
-    assert "models/cnn/" in html and "input_tensor_names" in html and "Stage: staging" in html
+    assert "models/cnn/" in html and "Stage: staging" in html
+    assert "Input Tensor Name</span>" in html and 'title="input_tensor_names"' in html
     assert 'hx-trigger="every 2s"' in html
     partial = client_alice.get(
         reverse("conversions:detail", args=[task.pk]), **HTMX
@@ -251,6 +279,36 @@ def test_batch_delete_confirms_then_deletes_all_but_active_ones(client_alice, us
     )
     assert "3 tasks deleted." in response.content.decode()
     assert list(ConversionTask.objects.values_list("name", flat=True)) == ["busy"]
+
+
+def test_batch_delete_returns_to_the_filtered_list(client_alice, user):
+    done = make_task(user, name="done-1", status=S.SUCCEEDED)
+    back = reverse("conversions:index") + "?q=done&status=succeeded&sort=name&page=2"
+    data = {"ids": [done.pk], "next": back}
+    html = client_alice.post(reverse("conversions:batch_delete"), data).content.decode()
+    assert 'name="next" value="/?q=done&amp;status=succeeded&amp;sort=name&amp;page=2"' in html
+    response = client_alice.post(reverse("conversions:batch_delete"), {**data, "confirm": "1"})
+    assert response["Location"] == "/?q=done&status=succeeded&sort=name&page=2"
+    for elsewhere in ("https://evil.example/?q=x", "//evil.example/", "/admin/?q=x", "/?q=<b>"):
+        done = make_task(user, name="done-2", status=S.SUCCEEDED)
+        data = {"ids": [done.pk], "next": elsewhere, "confirm": "1"}
+        location = client_alice.post(reverse("conversions:batch_delete"), data)["Location"]
+        assert location in ("/", "/?q=%3Cb%3E"), location
+
+
+def test_running_rows_offer_no_checkbox_or_delete_and_staff_see_owners(
+    client_alice, client, user, staff_user
+):
+    busy = make_task(user, name="busy", status=S.RUNNING)
+    done = make_task(user, name="done", status=S.SUCCEEDED)
+    html = client_alice.get(reverse("conversions:index")).content.decode()
+    assert f'name="ids" value="{busy.pk}"' not in html and f'value="{done.pk}"' in html
+    assert reverse("conversions:delete", args=[busy.pk]) not in html
+    assert reverse("conversions:delete", args=[done.pk]) in html
+    assert ">Owner<" not in html
+    client.force_login(staff_user)
+    html = client.get(reverse("conversions:index")).content.decode()
+    assert ">Owner<" in html and '<td class="owner">alice</td>' in html
 
 
 def test_batch_delete_takes_a_thousand_tasks(client_alice, user):

@@ -10,7 +10,7 @@ from conversions.converters.capabilities import probe_all
 from conversions.models import ConversionTask, Worker
 from conversions.views_workers import template_support
 from templates_registry.models import ConversionTemplate
-from tests.helpers import make_task
+from tests.helpers import CNN_OPTIONS, make_task
 
 pytestmark = pytest.mark.django_db
 TFLITE = "tensorflow-frozen-graph-to-tflite"
@@ -78,6 +78,34 @@ def test_the_create_page_marks_only_the_templates_no_live_worker_can_run(client,
         HTTP_HX_TARGET="template-cards",
     ).content.decode()
     assert f'data-no-worker="{TENSORRT}"' in html
+
+
+def test_the_no_worker_note_is_neutral_and_translated(client, user, templates, settings):
+    register("a:1")
+    client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    html = client.get(reverse("conversions:create")).content.decode()
+    note = html[html.index(f'data-no-worker="{TENSORRT}"') :].split("</span>")[0]
+    assert "当前没有在线工作节点能运行此模板" in note and 'title="' in note
+
+
+def test_a_task_no_worker_can_run_is_created_with_a_warning(
+    client, user, templates, cnn_placeholder
+):
+    client.force_login(user)  # no worker registered at all
+    data = {
+        "name": "waits-a-while",
+        "template": TFLITE,
+        "input_location": cnn_placeholder,
+        "output_location": "out/waits/",
+        **{f"opt-{k}": v for k, v in CNN_OPTIONS.items()},
+    }
+    response = client.post(reverse("conversions:create"), data, follow=True)
+    html = response.content.decode()
+    assert ConversionTask.objects.filter(name="waits-a-while").exists()
+    assert 'class="message warning"' in html
+    assert "No live worker can run task waits-a-while now" in html
+    assert "No live worker serves the cpu queue." in html
 
 
 def test_the_workers_page_lists_workers_with_queues_tools_and_running_tasks(client, user, settings):

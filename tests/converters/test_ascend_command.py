@@ -13,13 +13,13 @@ from conversions.converters.ascend.command import (
     call_from_options,
 )
 from conversions.converters.base import ConversionError
-from templates_registry.catalogue import BUILTIN_TEMPLATES
-from templates_registry.catalogue_options import SOC_VERSIONS
+from conversions.converters.targets import builtin_templates
+from conversions.converters.targets.ascend import SOC_VERSIONS
 from templates_registry.options import clean_options
 from tests.ascendkit import AIPP, install_atc_stand_in
 from tests.converters import atc_stand_in
 
-ASCEND = [t for t in BUILTIN_TEMPLATES if t["chip"] == "ascend"]
+ASCEND = [t for t in builtin_templates() if t["chip"] == "ascend"]
 SUFFIX = {0: ".prototxt", 3: ".pb", 5: ".onnx"}
 
 

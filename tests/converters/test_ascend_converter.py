@@ -12,12 +12,12 @@ import pytest
 from conversions.converters.ascend.command import ATC_MISSING
 from conversions.converters.base import ConversionError
 from conversions.converters.capabilities import probe_ascend
-from templates_registry.catalogue import BUILTIN_TEMPLATES
+from conversions.converters.targets import builtin_templates
 from templates_registry.options import clean_options
 from tests.ascendkit import AIPP, install_atc_stand_in, lenet, onnx_conv, ssd_head
 from tests.converters.direct import convert_directly
 
-TEMPLATES = {t["slug"]: t for t in BUILTIN_TEMPLATES if t["chip"] == "ascend"}
+TEMPLATES = {t["slug"]: t for t in builtin_templates() if t["chip"] == "ascend"}
 SHAPE = {"input_shape": "input:1,32,32,3"}
 
 

@@ -68,6 +68,22 @@ def test_missing_model_folder_and_empty_calibration_are_both_reported(tmp_path):
     )
 
 
+def test_a_model_in_the_other_chips_place_is_named_with_where_to_move_it(tmp_path):
+    touch(tmp_path, "model/net.pb")
+    [problem] = problems(tmp_path, "ascend", "frozen_graph")
+    assert problem.startswith("No .pb file in the input folder")
+    assert "model/ holds net.pb" in problem and "Ascend templates read the model from the top" in (
+        problem
+    )
+    arm = tmp_path / "arm"
+    touch(arm, "net.pb")
+    [problem] = problems(arm, "arm", "frozen_graph")
+    assert "holds net.pb at its top level" in problem and "move it into model/" in problem
+    saved = tmp_path / "saved"
+    touch(saved, "model/saved_model.pb", "model/variables/variables.index")
+    assert "model/ holds saved_model.pb" in " ".join(problems(saved, "ascend", "saved_model"))
+
+
 def test_two_or_no_pb_files(tmp_path):
     touch(tmp_path, "model/a.pb", "model/b.pb")
     assert problems(tmp_path, "arm", "frozen_graph") == [
@@ -117,8 +133,12 @@ def test_a_folder_that_does_not_exist(tmp_path):
         ("onnx", [], ["No .onnx file in the input folder: put exactly one ONNX model there."]),
         (
             "frozen_graph",
-            ["model/net.pb"],
-            ["No .pb file in the input folder: put exactly one frozen graph there."],
+            ["model/net.pb"],  # issue 14: says where the model is and where Ascend wants it
+            [
+                "No .pb file in the input folder: put exactly one frozen graph there. model/ holds "
+                "net.pb, where ARM and GPU templates read it: Ascend templates read the model from "
+                "the top of the input folder, so move it up one level."
+            ],
         ),
         (
             "saved_model",

@@ -311,7 +311,8 @@ def test_staff_reach_every_folder_and_every_task(client, staff_user, alice_files
     url = reverse("conversions:artifact", args=[task.pk, "model/m.tflite"])
     assert b"".join(client.get(url).streaming_content) == PRECIOUS
     like = client.get(reverse("conversions:create"), {"like": task.pk}).content.decode()
-    assert 'value="/users/alice/out/cnn/"' in like  # the same folder, as staff name it
+    assert 'value="/users/alice/models/cnn/"' in like  # alice's folders, as staff name them
+    assert 'value="/users/alice/out/cnn-2/"' in like  # a fresh output folder beside hers
     response = client.post(
         reverse("conversions:create"),
         create_form(folder="/users/alice/models/cnn/", output_location="/users/alice/out/new/"),

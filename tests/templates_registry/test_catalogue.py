@@ -3,7 +3,7 @@ from importlib import import_module
 
 import pytest
 
-from templates_registry.catalogue import BUILTIN_TEMPLATES
+from conversions.converters.targets import builtin_templates
 from templates_registry.models import ConversionTemplate
 from templates_registry.options import clean_options, schema_errors
 
@@ -48,7 +48,7 @@ def test_the_migrations_load_the_spec_templates_and_onnx_to_tensorrt_in_order():
 
 
 def test_every_builtin_schema_is_valid():
-    for entry in BUILTIN_TEMPLATES:
+    for entry in builtin_templates():
         assert schema_errors(entry["options"]) == [], entry["slug"]
 
 
@@ -130,7 +130,7 @@ def test_chinese_characters_and_question_marks_are_refused():
 
 def test_invalid_schemas_are_described():
     assert schema_errors({"key": "x"}) == ["The option schema must be a list of options."]
-    option = dict(BUILTIN_TEMPLATES[1]["options"][2])
+    option = dict(builtin_templates()[1]["options"][2])
     assert schema_errors([option, option]) == ["Option 'quantization_precision': appears twice."]
     broken = {**option, "default": "4bit"}
     assert "default is invalid" in schema_errors([broken])[0]

@@ -43,8 +43,52 @@ def load_weights(weights_net) -> dict[str, list[np.ndarray]]:
 
 def forward(net, weights: dict[str, list[np.ndarray]], inputs: dict[str, np.ndarray]) -> dict:
     """Every blob of `net` after a forward pass from `inputs` (name -> array of the input shape)."""
-    with _one_blas_thread():
-        return _forward(net, weights, inputs)
+    return prepare(net, weights, {name: list(a.shape) for name, a in inputs.items()}).run(inputs)
+
+
+def prepare(net, weights: dict[str, list[np.ndarray]], input_shapes: dict[str, list[int]]):
+    """The forward pass of `net` for inputs of these shapes, planned once: shapes inferred, every
+    layer's rule found and its weights shaped. `.run(inputs)` then computes one sample; verification
+    runs many samples of one shape through one plan."""
+    shapes, problems = infer_shapes(net, input_shapes)
+    if problems:
+        raise ReferenceError("The Caffe reference cannot run:\n- " + "\n- ".join(problems))
+    steps = []
+    for entry in shapes:
+        layer = entry.layer
+        if layer.type == "Input":
+            continue
+        rule = LAYERS.get(layer.type)
+        if rule is None:
+            raise ReferenceError(
+                f"Layer '{layer.name}' is a {layer.type} layer, which the Caffe reference does not "
+                f"compute; it computes: {', '.join(sorted(LAYERS))}."
+            )
+        params = shaped_blobs(layer, entry.inputs, weights.get(layer.name, []))
+        steps.append((layer, rule, params, entry.outputs))
+    return Plan(steps)
+
+
+class Plan:
+    """A planned forward pass (see prepare)."""
+
+    def __init__(self, steps):
+        self.steps = steps
+
+    def run(self, inputs: dict[str, np.ndarray]) -> dict:
+        with _one_blas_thread():
+            return self._run(inputs)
+
+    def _run(self, inputs) -> dict:
+        blobs = {name: np.asarray(array, dtype=np.float32) for name, array in inputs.items()}
+        for layer, rule, params, outputs in self.steps:
+            try:
+                outs = rule(layer, [blobs[b] for b in layer.bottom], params, outputs)
+            except ShapeError as exc:
+                raise ReferenceError(f"Layer '{layer.name}' ({layer.type}): {exc}.") from None
+            for top, out in zip(layer.top, outs, strict=True):
+                blobs[top] = out
+        return blobs
 
 
 @cache
@@ -61,31 +105,6 @@ def _one_blas_thread():
     and several (OpenBLAS's default, one per core) slow them down many times on a busy worker."""
     controller = _blas_controller()
     return controller.limit(limits=1, user_api="blas") if controller else nullcontext()
-
-
-def _forward(net, weights, inputs) -> dict:
-    shapes, problems = infer_shapes(net, {name: list(a.shape) for name, a in inputs.items()})
-    if problems:
-        raise ReferenceError("The Caffe reference cannot run:\n- " + "\n- ".join(problems))
-    blobs = {name: np.asarray(array, dtype=np.float32) for name, array in inputs.items()}
-    for entry in shapes:
-        layer = entry.layer
-        if layer.type == "Input":
-            continue
-        rule = LAYERS.get(layer.type)
-        if rule is None:
-            raise ReferenceError(
-                f"Layer '{layer.name}' is a {layer.type} layer, which the Caffe reference does not "
-                f"compute; it computes: {', '.join(sorted(LAYERS))}."
-            )
-        params = shaped_blobs(layer, entry.inputs, weights.get(layer.name, []))
-        try:
-            outs = rule(layer, [blobs[b] for b in layer.bottom], params, entry.outputs)
-        except ShapeError as exc:
-            raise ReferenceError(f"Layer '{layer.name}' ({layer.type}): {exc}.") from None
-        for top, out in zip(layer.top, outs, strict=True):
-            blobs[top] = out
-    return blobs
 
 
 def shaped_blobs(layer, ins, arrays: list[np.ndarray]) -> list[np.ndarray]:
@@ -110,7 +129,9 @@ def _along(values: np.ndarray, axis: int, rank: int) -> np.ndarray:
 
 
 def _one(fn):
-    return lambda layer, ins, params, outs: [fn(layer, ins[0], params).astype(np.float32)]
+    return lambda layer, ins, params, outs: [
+        fn(layer, ins[0], params).astype(np.float32, copy=False)
+    ]
 
 
 def _batch_norm(layer, x, params):
@@ -120,9 +141,9 @@ def _batch_norm(layer, x, params):
     # per channel in float64, then one multiply-add: (x - mean) / sqrt(variance + eps)
     factor = 1.0 / np.sqrt(variance.astype(np.float64) * scale + eps)
     shift = -mean.astype(np.float64) * scale * factor
-    return x * _along(factor.astype(np.float32), 1, x.ndim) + _along(
-        shift.astype(np.float32), 1, x.ndim
-    )
+    y = x * _along(factor.astype(np.float32), 1, x.ndim)
+    y += _along(shift.astype(np.float32), 1, x.ndim)
+    return y
 
 
 def _scale(layer, ins, params, outs):
@@ -132,7 +153,7 @@ def _scale(layer, ins, params, outs):
     y = x * _along(factor, axis, x.ndim)
     if param.bias_term:
         y = y + _along(params[-1], axis, x.ndim)
-    return [y.astype(np.float32)]
+    return [y.astype(np.float32, copy=False)]
 
 
 def _bias(layer, x, params):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from conversions.converters.ascend.shapes import INPUT_SHAPE_RE, NAME
 from conversions.converters.base import ConversionError
+from conversions.converters.targets.ascend import ASCEND
 
 ATC_MISSING = (
     "ATC not found: install the CANN toolkit on this worker and set ATC_PATH or put atc on PATH"
@@ -33,17 +34,7 @@ SOC_VERSION_RE = re.compile(r"Ascend(310|910)[A-Za-z0-9]{0,6}")
 OUT_NODES_RE = re.compile(rf"{NAME}:[0-9]{{1,4}}(?:;{NAME}:[0-9]{{1,4}})*")
 MAX_VALUE_LENGTH = 4000  # ModelArts.3060
 # The options of the Ascend templates; anything else in a job is a mistake, not something to drop.
-KNOWN_OPTIONS = {
-    "soc_version",
-    "input_shape",
-    "input_format",
-    "out_nodes",
-    "net_format",
-    "fp16_high_prec",
-    "output_type",
-    "enable_l2dynamic",
-    "ssd_detection_output",  # Caffe only: see caffe_ssd
-}
+KNOWN_OPTIONS = frozenset(ASCEND.options)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from conversions.converters.ascend.caffe import CaffeError, check_caffe
-from conversions.converters.ascend.caffe_numpy import forward, load_weights, shaped_blobs
+from conversions.converters.ascend.caffe_numpy import load_weights, prepare, shaped_blobs
 from conversions.converters.ascend.caffe_schema import parse_caffemodel, parse_prototxt
 from conversions.converters.ascend.caffe_shapes import ShapeError, infer_shapes
 from conversions.converters.base import ConversionError
@@ -130,9 +130,13 @@ def _value(name: str, shape):
 
 def reference(model: CaffeModel, sets: list[list[np.ndarray]]) -> list[np.ndarray]:
     """The NumPy forward pass of the original on each input set, stacked per output (as run_onnx)."""
-    results = []
+    results, plans = [], {}
     for arrays in sets:
         feed = {spec.name: a for spec, a in zip(model.inputs, arrays, strict=True)}
-        blobs = forward(model.net, model.weights, feed)
+        shapes = {name: list(a.shape) for name, a in feed.items()}
+        key = repr(sorted(shapes.items()))
+        if key not in plans:  # planned once per input shape, not once per sample
+            plans[key] = prepare(model.net, model.weights, shapes)
+        blobs = plans[key].run(feed)
         results.append([blobs[name] for name in model.outputs])
     return [np.concatenate([r[i] for r in results]) for i in range(len(model.outputs))]

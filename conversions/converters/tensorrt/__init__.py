@@ -8,6 +8,7 @@
 - converter.py: the converter class that ties them together and writes config.json
 - probe.py, routing.py: cheap answers for the worker and the web process (which builders, which queue)
 
-This package's __init__ imports nothing: the worker and jobs.py import probe.py and routing.py, and
+The target's spec is converters/targets/tensorrt.py. This package's __init__ imports nothing: the
+spec, the worker and the web process import probe.py, routing.py and builders.py (its constants), and
 must never load TensorFlow, ONNX, ONNX Runtime or TensorRT.
 """

@@ -1,4 +1,4 @@
-"""Which engine builders this machine has, read without importing them (capabilities.PROBES)."""
+"""Which engine builders this machine has, read without importing them (the TensorRT target's probe)."""
 
 import ctypes.util
 import importlib.util
