@@ -7,11 +7,18 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from hypothesis import settings as hypothesis_settings
 
 from tests import modelkit
 from tests.helpers import PLACEHOLDER_PB
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The fuzz tests (tests/security/test_fuzz.py) try 60 query strings per view; `make test-fast` loads
+# the `fast` profile (--hypothesis-profile=fast), `make test` fuzzes in full.
+hypothesis_settings.register_profile("full", max_examples=60)
+hypothesis_settings.register_profile("fast", max_examples=15)
+hypothesis_settings.load_profile("full")
 
 
 # A test that asks for one of these fixtures builds real TensorFlow models (and, mostly, converts
