@@ -14,7 +14,7 @@ from django_q.models import OrmQ
 from conversions import jobs
 from conversions.inspections import KEEP_ENDED, Inspection, forget_ended_of
 from conversions.reaper import reap
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,7 @@ from django.utils import timezone
 from conversions.charts import layers_chart, verification_chart
 from conversions.converters.report import Report
 from conversions.models import ConversionTask
-from tests.conftest import CNN_OPTIONS
-from tests.conversions.factories import make_task
+from tests.helpers import CNN_OPTIONS, make_task
 
 pytestmark = pytest.mark.django_db
 S = ConversionTask.Status
@@ -300,7 +299,7 @@ def test_detail_says_when_a_target_cannot_be_verified_here(client_alice, user):
 
 
 def test_target_gpus_are_checkboxes_stored_as_the_schemas_string(
-    client_alice, user, alice_home, cnn_folder
+    client_alice, user, alice_home, cnn_placeholder
 ):
     url = reverse("conversions:create")
     html = client_alice.get(
@@ -311,7 +310,7 @@ def test_target_gpus_are_checkboxes_stored_as_the_schemas_string(
     form = {
         "name": "convert-gpu1",
         "template": "tensorflow-frozen-graph-to-tensorrt",
-        "input_location": cnn_folder,
+        "input_location": cnn_placeholder,
         "output_location": "out/gpu1/",
         "opt-input_tensor_names": "input",
         "opt-output_tensor_names": "Identity",

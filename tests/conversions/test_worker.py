@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from conversions.models import ConversionTask
-from tests.conftest import CNN_OPTIONS, ROOT, wait_for, worker_env
+from tests.conftest import ROOT, worker_env
+from tests.helpers import CNN_OPTIONS, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 S = ConversionTask.Status
@@ -148,12 +149,12 @@ def test_convert_wait_exits_non_zero_with_the_message(settings, admin_user, home
 
 
 def test_convert_refuses_invalid_options_without_creating_a_task(
-    settings, admin_user, cnn_folder, builtin_templates
+    settings, admin_user, cnn_placeholder, builtin_templates
 ):
     result = run_convert(
         settings,
         "--input",
-        cnn_folder,
+        cnn_placeholder,
         "--output",
         "out/x/",
         "--option",

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conversions.models import ConversionTask
-from tests.conversions.factories import make_task
+from tests.helpers import make_task
 
 pytestmark = pytest.mark.django_db
 
@@ -59,8 +59,7 @@ def test_no_query_string_makes_a_view_fail(client_alice, user, alice_home, view)
     task = make_task(user, status=ConversionTask.Status.SUCCEEDED)
     url = url_of(view, task)
 
-    @settings(
-        max_examples=60,
+    @settings(  # max_examples: the profile's (tests/conftest.py)
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -9,9 +9,8 @@ from django.urls import reverse
 from conversions.jobs import run_conversion
 from conversions.locations.s3 import client as console_client
 from conversions.models import ConversionTask
-from tests.conftest import CNN_OPTIONS, wait_for
-from tests.conversions.factories import make_task
 from tests.conversions.test_worker import run_convert
+from tests.helpers import CNN_OPTIONS, make_task, wait_for
 from tests.storage.conftest import EARLIER_REPORT
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
