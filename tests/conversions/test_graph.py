@@ -15,7 +15,7 @@ S = ConversionTask.Status
 
 
 @pytest.fixture
-def converted(user, alice_home, cnn_folder, cnn_pb):
+def converted(user, alice_home, cnn_placeholder):
     out = alice_home / "out" / "g"
     (out / "model").mkdir(parents=True)
     (out / "model/g.tflite").write_bytes(b"TFL3-model")
@@ -25,7 +25,7 @@ def converted(user, alice_home, cnn_folder, cnn_pb):
         user,
         name="g",
         status=S.SUCCEEDED,
-        input_location=cnn_folder,
+        input_location=cnn_placeholder,
         output_location="out/g/",
         result={
             "artifacts_published": ["model/g.tflite", "model/config.json", "job_log.txt"],
