@@ -17,7 +17,7 @@ from conversions.inspection import InspectionError, inspect_location
 from conversions.jobs import run_conversion
 from conversions.models import ConversionTask, FolderGrant
 from tests.helpers import HTMX, PLACEHOLDER_PB, create_form, make_task
-from tests.storage.conftest import buckets, s3  # noqa: F401 (fixtures: a real S3 server)
+from tests.storage.conftest import _moto_server, buckets, s3  # noqa: F401 (a real S3 server)
 
 pytestmark = pytest.mark.django_db
 S = ConversionTask.Status
