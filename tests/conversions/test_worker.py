@@ -47,7 +47,12 @@ def test_a_task_created_in_the_console_is_converted_by_the_worker(
         assert (alice_home / "out/web1" / name).is_file(), name
     assert task.worker and task.heartbeat is not None
     # The converter ran confined (Linux with Landlock, as on every host we run tests on).
-    assert "Sandbox: Landlock ABI" in (alice_home / "out/web1" / "job_log.txt").read_text()
+    job_log = (alice_home / "out/web1" / "job_log.txt").read_text()
+    assert "Sandbox: Landlock ABI" in job_log
+    # the two converted files, then job_log.txt and report.json: four in all
+    assert "Publish 4 files to out/web1/: 2 from the conversion, job_log.txt and report.json" in (
+        job_log
+    )
 
 
 def test_the_worker_keeps_serving_after_a_bad_folder(client, user, cnn_folder, alice_home, worker):
