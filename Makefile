@@ -1,10 +1,12 @@
-# `make run` sets everything up and serves the console with one worker; `make test` runs the tests.
+# `make run` sets everything up and serves the console with one worker; `make test` runs the tests
+# (what CI runs); `make test-fast` leaves out those that convert real models or start workers or
+# browsers (the `slow`, `worker` and `browser` marks, pyproject.toml).
 VENV ?= .venv
 PORT ?= 8000
 PY := $(VENV)/bin/python
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: run setup install test lint clean
+.PHONY: run setup install test test-fast lint clean
 
 run: setup
 	$(PY) manage.py ensure_admin
@@ -13,6 +15,7 @@ run: setup
 setup: install .secret_key
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_templates
+	$(PY) manage.py make_example  # the admin's examples/mnist-cnn/, once (TensorFlow, its own process)
 	$(PY) manage.py compile_translations
 	$(PY) manage.py collectstatic --noinput -v 0
 
@@ -32,6 +35,10 @@ test: install .secret_key
 	$(PY) manage.py compile_translations
 	$(PY) -m pytest
 	$(PY) tests/scale/on_services.py  # tests/scale again, on PostgreSQL and Redis
+
+test-fast: install .secret_key
+	$(PY) manage.py compile_translations
+	$(PY) -m pytest -m "not slow and not worker and not browser" --hypothesis-profile=fast
 
 lint: install
 	$(VENV)/bin/ruff check .

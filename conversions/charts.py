@@ -15,10 +15,14 @@ def _short(name: str, length: int = 16) -> str:
     return name if len(name) <= length else name[: length - 1] + "…"
 
 
-def _rows(bars: list[tuple[str, float, str, str]]) -> dict:
-    """Template rows for (label, fraction of the longest bar, value text, css class) bars."""
+def _rows(bars: list[tuple[str, float | None, str, str]]) -> dict:
+    """Template rows for (label, fraction of the longest bar, value text, css class) bars; a
+    fraction of None is a heading: the name of the scale the bars below it are drawn on."""
     rows = []
     for index, (label, fraction, value, css) in enumerate(bars):
+        if fraction is None:
+            rows.append({"label": label, "heading": True, "text_y": index * ROW + 16})
+            continue
         width = round(BAR_SPACE * max(0.0, min(1.0, fraction)), 1)
         rows.append(
             {
@@ -35,8 +39,9 @@ def _rows(bars: list[tuple[str, float, str, str]]) -> dict:
 
 
 def verification_chart(report: Report) -> dict | None:
-    """The model size before and after, and each output's cosine similarity on its worst sample
-    (on a 0 to 1 scale). None when the report has no verification."""
+    """The model size before and after (scaled to the larger), then each output's cosine
+    similarity on its worst sample on its own 0 to 1 scale, each group under a heading that names
+    its scale. None when the report has no verification."""
     verification = report.verification
     if not verification:
         return None
@@ -44,8 +49,10 @@ def verification_chart(report: Report) -> dict | None:
     after = report.extra.get("output_size_bytes") or 0
     largest = max(before, after, 1)
     bars = [
+        (_("Model size (relative to the larger)"), None, "", ""),
         (_("Size before"), before / largest, filesizeformat(before), "before"),
         (_("Size after"), after / largest, filesizeformat(after), "after"),
+        (_("Cosine similarity (0 to 1)"), None, "", ""),
     ]
     for row in verification.outputs:
         figures = [c for c in (row.cosine_similarity, row.worst_sample_cosine) if c is not None]

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from conversions import locations
 
@@ -71,3 +72,23 @@ def inspect_location(location: str, chip: str = "", user=None) -> dict:
 def _work_dir() -> str:
     Path(settings.WORK_DIR).mkdir(parents=True, exist_ok=True)
     return str(settings.WORK_DIR)
+
+
+def layout_hint(report: dict, chip: str) -> str:
+    """What to move when the inspected model lies where the chosen template's chip does not read
+    it (Ascend: the top of the input folder; ARM and GPU: model/); "" when it fits or is unknown."""
+    placed = report.get("in_model_folder")
+    if placed is None or not chip:
+        return ""
+    model = report.get("model", "")
+    if chip == "ascend" and placed:
+        return _(
+            "%(model)s is in model/, but Ascend templates read the model from the top of the input "
+            "folder: move it up one level, out of model/."
+        ) % {"model": model}
+    if chip in ("arm", "gpu") and not placed:
+        return _(
+            "%(model)s is at the top of the input folder, but ARM and GPU templates read the model "
+            "from a folder named model/ inside it: move it into model/."
+        ) % {"model": model}
+    return ""

@@ -286,7 +286,11 @@ class Attempt:
             if p.is_file()
         ]
         report["artifacts_published"] = [name for _, name in files] + ["job_log.txt"]
-        self.log.add(f"Publish {len(files)} files to {self.task.output_location}")
+        # job_log.txt and report.json are written below, after this line: counted here all the same
+        self.log.add(
+            f"Publish {len(files) + 2} files to {self.task.output_location}: {len(files)} from the "
+            "conversion, job_log.txt and report.json"
+        )
         self.log.flush()
         self.clock.mark("published")
         report["timings"] = {**(report.get("timings") or {}), "task": self.clock.report()}

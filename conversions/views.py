@@ -13,13 +13,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from conversions import access, actions, locations
+from conversions import access, actions, example, locations
 from conversions.charts import layers_chart, timings_chart, verification_chart
 from conversions.converters.base import STAGES
 from conversions.converters.report import Report
 from conversions.listing import PAGE_SIZES, TaskQuery
 from conversions.models import ConversionTask
 from conversions.params import positive_int, positive_ints
+from conversions.views_graph import INPUT, graph_links
 from templates_registry.models import ConversionTemplate
 
 LOG_PAGE = 500
@@ -62,6 +63,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "frameworks": ConversionTemplate.Framework.choices,
         "filtered": any((query.q, query.status, query.chip, query.framework)),
     }
+    if not page.object_list:
+        context["example"] = example.present(request.user)
     return render(request, "conversions/index.html", context)
 
 
@@ -103,10 +106,15 @@ def _options(task: ConversionTask) -> list[dict]:
 def detail(request: HttpRequest, task_id: int) -> HttpResponse:
     task = get_object_or_404(_tasks(request), pk=task_id)
     report = Report.from_dict(task.result)
+    artifacts = _artifacts(task)
+    graphs = graph_links(task, artifacts)
+    for artifact_ in artifacts:
+        artifact_["graph"] = graphs.get(artifact_["name"], "")
     context = {
         "task": task,
         "report": report,
-        "artifacts": _artifacts(task),
+        "artifacts": artifacts,
+        "input_graph": graphs.get(INPUT, ""),
         "stages": _stages(task),
         "options": _options(task),
         "chart": verification_chart(report),

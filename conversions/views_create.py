@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from conversions import access, locations
+from conversions import access, example, locations
 from conversions.forms import OptionsForm, TaskForm, create_task, suggested_name
 from conversions.models import ConversionTask
 from conversions.params import positive_int
@@ -61,6 +61,8 @@ def create(request: HttpRequest) -> HttpResponse:
     else:
         initial = {"name": suggested_name(), "template": chosen_slug}
         initial.update(_similar(request))
+        if request.GET.get("example"):  # the empty list's "Try it"
+            initial.update(example.initial(request.user))
         output_note = initial.pop("output_note", "")
         form = TaskForm(initial=initial, owner=request.user)
         chosen = (

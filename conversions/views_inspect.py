@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from conversions.forms import OptionsForm
-from conversions.inspection import InspectionError, resolve
+from conversions.inspection import InspectionError, layout_hint, resolve
 from conversions.inspections import Inspection, forget_ended_of
 from conversions.jobs import enqueue_inspection
 from templates_registry.models import ConversionTemplate
@@ -118,6 +118,8 @@ def _report(request: HttpRequest, found: Inspection) -> HttpResponse:
     """The report, and the chosen template's empty tensor options filled from it (typed ones win)."""
     report, chosen = found.result, _template(found.template_slug)
     context = {"report": report, "location": found.location, "chosen": chosen}
+    if report:
+        context["layout_hint"] = layout_hint(report, chosen.chip if chosen else found.chip)
     html = render(request, FRAGMENT, context).content.decode()
     if report and chosen:
         keys = {option["key"] for option in chosen.option_schema}

@@ -7,6 +7,15 @@ from templates_registry.builtin import FIELDS
 from templates_registry.models import ConversionTemplate
 
 
+class PrettyJSONField(forms.JSONField):
+    """The option schema as indented JSON, one field per line, Chinese as it is written."""
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value  # what the admin typed, shown again with its error
+        return json.dumps(value, ensure_ascii=False, indent=2)
+
+
 class TemplateAdminForm(forms.ModelForm):
     class Meta:
         model = ConversionTemplate
@@ -20,6 +29,14 @@ class TemplateAdminForm(forms.ModelForm):
             "enabled",
             "position",
         ]
+        field_classes = {"option_schema": PrettyJSONField}
+        help_texts = {
+            "option_schema": (
+                "A list of options. Each needs key, label_en and type; label_zh, choices, "
+                "default, required, pattern, min_value, max_value, max_length, help_en and "
+                "help_zh may be left out (empty, none or false)."
+            )
+        }
         widgets = {
             "option_schema": forms.Textarea(attrs={"rows": 24, "cols": 100, "class": "monospace"})
         }
@@ -63,4 +80,4 @@ class ConversionTemplateAdmin(admin.ModelAdmin):
         )
 
     def get_changeform_initial_data(self, request):
-        return {"option_schema": json.dumps([])}
+        return {"option_schema": []}

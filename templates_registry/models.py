@@ -3,7 +3,7 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from templates_registry.options import clean_options, schema_errors
+from templates_registry.options import clean_options, schema_errors, with_defaults
 
 
 class TemplateQuerySet(models.QuerySet):
@@ -100,6 +100,7 @@ class ConversionTemplate(models.Model):
     def clean(self) -> None:
         from conversions.converters.targets import TARGETS
 
+        self.option_schema = with_defaults(self.option_schema)
         errors = schema_errors(self.option_schema)
         if errors:
             raise ValidationError({"option_schema": errors})

@@ -26,6 +26,20 @@ OPTION_FIELDS = {
     "help_en": str,
     "help_zh": str,
 }
+# The fields an option may leave out, and what they then are: only key, label_en and type are
+# needed (the admin's editor and every full_clean fill in the rest).
+OPTIONAL_FIELDS = {
+    "label_zh": "",
+    "choices": [],
+    "default": None,
+    "required": False,
+    "pattern": "",
+    "min_value": None,
+    "max_value": None,
+    "max_length": None,
+    "help_en": "",
+    "help_zh": "",
+}
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 # ModelArts.3060: advanced options carry no Chinese characters, none of ( | ) & $ ? < >, and stay
@@ -33,6 +47,26 @@ KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 FORBIDDEN_CHARS = set("(|)&$?<>")
 CJK_RE = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 MAX_OPTIONS_LENGTH = 4000
+
+
+def with_defaults(schema: Any) -> Any:
+    """`schema` with each option's left-out optional fields at their defaults, in OPTION_FIELDS'
+    order; anything that is not a list of objects is returned as it is (schema_errors says why)."""
+    if not isinstance(schema, list):
+        return schema
+    filled = []
+    for option in schema:
+        if isinstance(option, dict):
+            given = {
+                **{k: list(v) if isinstance(v, list) else v for k, v in OPTIONAL_FIELDS.items()}
+            }
+            given.update(option)
+            order = [k for k in OPTION_FIELDS if k in given] + [
+                k for k in given if k not in OPTION_FIELDS
+            ]
+            option = {k: given[k] for k in order}
+        filled.append(option)
+    return filled
 
 
 def schema_errors(schema: Any) -> list[str]:

@@ -3,28 +3,38 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from hypothesis import settings as hypothesis_settings
 
 from tests import modelkit
+from tests.helpers import PLACEHOLDER_PB
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The fuzz tests (tests/security/test_fuzz.py) try 60 query strings per view; `make test-fast` loads
+# the `fast` profile (--hypothesis-profile=fast), `make test` fuzzes in full.
+hypothesis_settings.register_profile("full", max_examples=60)
+hypothesis_settings.register_profile("fast", max_examples=15)
+hypothesis_settings.load_profile("full")
 
-def wait_for(
-    predicate, *, timeout: float = 120, interval: float = 0.2, what: str = "the condition"
-):
-    """Poll `predicate` until it returns something truthy; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+# A test that asks for one of these fixtures builds real TensorFlow models (and, mostly, converts
+# them) or starts worker processes: it is marked so whatever it is named, and `make test-fast`
+# (-m "not slow and not worker and not browser") leaves it to `make test`.
+REAL_MODELS = {"cnn_pb", "cnn_folder", "cnn_saved_model", "biased_cnn_pb", "outlier_dir"}
+WORKERS = {"worker", "workers"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & REAL_MODELS:
+            item.add_marker(pytest.mark.slow)
+        if used & WORKERS:
+            item.add_marker(pytest.mark.worker)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -72,20 +82,34 @@ def cnn_pb(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def cnn_saved_model(tmp_path_factory) -> Path:
+    """The same small CNN as a SavedModel folder, built once per session: tests copy it
+    (shutil.copytree) before they add to it."""
+    folder = tmp_path_factory.mktemp("models") / "cnn_saved_model"
+    modelkit.save_saved_model(modelkit.small_cnn(), folder)
+    return folder
+
+
 @pytest.fixture
 def cnn_folder(alice_home, cnn_pb) -> str:
-    """models/cnn/ in alice's home, laid out for the ARM frozen-graph template."""
+    """models/cnn/ in alice's home, laid out for the ARM frozen-graph template, with the real CNN:
+    for tests that convert or inspect it (asking for it marks a test `slow`)."""
     target = alice_home / "models" / "cnn" / "model"
     target.mkdir(parents=True)
     shutil.copy(cnn_pb, target / "cnn.pb")
     return "models/cnn/"
 
 
-CNN_OPTIONS = {
-    "input_tensor_names": "input",
-    "output_tensor_names": "Identity",
-    "quantization_precision": "32bit",
-}
+@pytest.fixture
+def cnn_placeholder(alice_home) -> str:
+    """models/cnn/ laid out like `cnn_folder`, with a placeholder model/cnn.pb: for form, view and
+    access tests, where nothing converts or inspects it (the form checks that the folder exists,
+    the worker's layout check runs on the worker). No TensorFlow."""
+    target = alice_home / "models" / "cnn" / "model"
+    target.mkdir(parents=True)
+    (target / "cnn.pb").write_bytes(PLACEHOLDER_PB)
+    return "models/cnn/"
 
 
 @pytest.fixture

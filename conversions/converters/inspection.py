@@ -238,4 +238,8 @@ def inspect_folder(root: Path, chip: str = "") -> dict:
             outside = sorted(set(report["op_types"]) - set(RULES) - {"Input"})
             report["unsupported_ops"] = {chip: outside}
     report["unknown_dims"] = any(i["unknown_dims"] for i in report["inputs"])
+    # where the model lies: ARM and GPU templates read model/, Ascend ones the top of the folder
+    report["in_model_folder"] = (path if kind == "saved_model" else path.parent) == Path(
+        root
+    ) / "model"
     return report

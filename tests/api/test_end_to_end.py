@@ -3,7 +3,7 @@
 import pytest
 
 from conversions.models import ConversionTask
-from tests.conftest import CNN_OPTIONS, wait_for
+from tests.helpers import CNN_OPTIONS, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

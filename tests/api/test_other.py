@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from conversions.inspections import Inspection
 from conversions.models import FolderGrant
-from tests.conversions.factories import TFLITE
+from tests.helpers import TFLITE
 
 pytestmark = pytest.mark.django_db
 

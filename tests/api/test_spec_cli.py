@@ -6,8 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from conversions.models import ConversionTask
-from tests.conftest import CNN_OPTIONS
-from tests.conversions.factories import TFLITE
+from tests.helpers import CNN_OPTIONS, TFLITE
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ from django_q.models import OrmQ
 
 from conversions.forms import OptionsForm, TaskForm
 from conversions.models import ConversionTask, FolderGrant
-from tests.conftest import CNN_OPTIONS
-from tests.conversions.factories import TFLITE, make_task
+from tests.helpers import CNN_OPTIONS, TFLITE, make_task
 
 pytestmark = pytest.mark.django_db
 S = ConversionTask.Status

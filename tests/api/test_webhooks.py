@@ -13,7 +13,7 @@ from django_q.models import OrmQ
 
 from api.webhooks import Delivery, Webhook, deliver
 from conversions.models import ConversionTask
-from tests.conversions.factories import make_task
+from tests.helpers import make_task
 
 pytestmark = pytest.mark.django_db
 S = ConversionTask.Status
@@ -35,7 +35,8 @@ def receiver():
             pass
 
     server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the loop's next poll: 0.5 s by default, on every test
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/hook", received, statuses
     server.shutdown()

@@ -7,8 +7,8 @@ from conversions.models import ConversionTask
 from templates_registry.models import ConversionTemplate
 from tests.browser.conftest import screenshot
 from tests.browser.test_journey import log_in
-from tests.conftest import CNN_OPTIONS
 from tests.conversions.factories import TFLITE, make_task
+from tests.helpers import CNN_OPTIONS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ARM_CARDS = 3  # the ARM / TFLite templates: frozen_graph, saved_model, caffe

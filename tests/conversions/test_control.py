@@ -8,7 +8,7 @@ from django.urls import reverse
 from django_q.models import OrmQ
 
 from conversions.models import ConversionTask
-from tests.conversions.factories import make_task
+from tests.helpers import make_task
 
 pytestmark = pytest.mark.django_db
 S = ConversionTask.Status

@@ -14,7 +14,7 @@ from django_q.models import OrmQ
 from conversions import jobs
 from conversions.inspections import KEEP_ENDED, Inspection, forget_ended_of
 from conversions.reaper import reap
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -250,3 +250,36 @@ def test_the_inspect_model_command_prints_tensors_and_options(user, cnn_folder):
         call_command("inspect_model", "models/none/", "--user", "alice", stdout=io.StringIO())
     with pytest.raises(CommandError, match="Name the user to act as with --user"):
         call_command("inspect_model", cnn_folder, stdout=io.StringIO())  # no superuser
+
+
+def test_layout_hint_names_where_each_chip_reads_the_model():
+    from conversions.inspection import layout_hint
+
+    inside = {"model": "cnn.pb", "in_model_folder": True}
+    top = {"model": "cnn.pb", "in_model_folder": False}
+    assert "Ascend templates read the model from the top" in layout_hint(inside, "ascend")
+    assert "move it into model/" in layout_hint(top, "arm")
+    assert "move it into model/" in layout_hint(top, "gpu")
+    assert layout_hint(inside, "arm") == layout_hint(top, "ascend") == ""
+    assert layout_hint({"model": "cnn.pb"}, "ascend") == ""  # an older report: nothing said
+    assert layout_hint(inside, "") == ""  # no template chosen
+
+
+@pytest.mark.slow
+def test_inspect_says_where_the_chosen_templates_chip_wants_the_model(
+    client_alice, user, cnn_folder, alice_home
+):
+    post_inspect(client_alice, cnn_folder, template="tensorflow-frozen-graph-to-ascend")
+    inspection = Inspection.objects.get(owner=user)
+    assert jobs.run_inspection(inspection.pk) == ST.DONE
+    html = poll(client_alice, inspection).content.decode()
+    assert "cnn.pb is in model/, but Ascend templates read the model from the top" in html
+    top = alice_home / "models/flat"
+    top.mkdir(parents=True)
+    (top / "cnn.pb").write_bytes((alice_home / cnn_folder / "model/cnn.pb").read_bytes())
+    post_inspect(client_alice, "models/flat/", template=TFLITE)
+    inspection = Inspection.objects.filter(owner=user).order_by("-pk").first()
+    assert jobs.run_inspection(inspection.pk) == ST.DONE
+    html = poll(client_alice, inspection).content.decode()
+    assert "cnn.pb is at the top of the input folder, but ARM and GPU templates" in html
+    assert "data-layout-hint" in html

@@ -9,8 +9,7 @@ import pytest
 from conversions.jobs import run_conversion
 from conversions.models import ConversionTask
 from tests import modelkit
-from tests.conftest import CNN_OPTIONS
-from tests.conversions.factories import make_task
+from tests.helpers import CNN_OPTIONS, make_task
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 S = ConversionTask.Status

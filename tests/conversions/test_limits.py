@@ -6,8 +6,7 @@ from conversions.isolation import warm_slot
 from conversions.jobs import run_conversion
 from conversions.models import ConversionTask
 from templates_registry.models import ConversionTemplate
-from tests.conftest import CNN_OPTIONS
-from tests.conversions.factories import make_task
+from tests.helpers import CNN_OPTIONS, make_task
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -3,7 +3,7 @@ import uuid
 import pytest
 
 from conversions.models import ConversionTask
-from tests.conversions.factories import make_task
+from tests.helpers import make_task
 
 pytestmark = pytest.mark.django_db
 S = ConversionTask.Status

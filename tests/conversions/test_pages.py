@@ -10,8 +10,7 @@ from django.utils import timezone
 from conversions.charts import layers_chart, verification_chart
 from conversions.converters.report import Report
 from conversions.models import ConversionTask
-from tests.conftest import CNN_OPTIONS
-from tests.conversions.factories import make_task
+from tests.helpers import CNN_OPTIONS, make_task
 
 pytestmark = pytest.mark.django_db
 S = ConversionTask.Status
@@ -140,10 +139,14 @@ RESULT = {
 
 def test_the_chart_scales_bars_to_the_figures():
     chart = verification_chart(Report.from_dict(RESULT))
-    widths = [row["width"] for row in chart["rows"]]
-    assert widths == [230.0, 57.5, round(230 * 0.995, 1)]
-    assert [row["css"] for row in chart["rows"]] == ["before", "after", "verdict-warn"]
-    assert chart["height"] == 3 * 22 + 6 and verification_chart(Report.from_dict({})) is None
+    # sizes scaled to the larger, the cosine on its own 0 to 1 scale: each group under its heading
+    headings = [row["label"] for row in chart["rows"] if row.get("heading")]
+    assert headings == ["Model size (relative to the larger)", "Cosine similarity (0 to 1)"]
+    bars = [row for row in chart["rows"] if not row.get("heading")]
+    assert [row["width"] for row in bars] == [230.0, 57.5, round(230 * 0.995, 1)]
+    assert [row["css"] for row in bars] == ["before", "after", "verdict-warn"]
+    assert [row.get("heading", False) for row in chart["rows"]] == [True, False, False, True, False]
+    assert chart["height"] == 5 * 22 + 6 and verification_chart(Report.from_dict({})) is None
 
 
 def test_detail_renders_the_report_table_and_svg(client_alice, user):
@@ -296,7 +299,7 @@ def test_detail_says_when_a_target_cannot_be_verified_here(client_alice, user):
 
 
 def test_target_gpus_are_checkboxes_stored_as_the_schemas_string(
-    client_alice, user, alice_home, cnn_folder
+    client_alice, user, alice_home, cnn_placeholder
 ):
     url = reverse("conversions:create")
     html = client_alice.get(
@@ -307,7 +310,7 @@ def test_target_gpus_are_checkboxes_stored_as_the_schemas_string(
     form = {
         "name": "convert-gpu1",
         "template": "tensorflow-frozen-graph-to-tensorrt",
-        "input_location": cnn_folder,
+        "input_location": cnn_placeholder,
         "output_location": "out/gpu1/",
         "opt-input_tensor_names": "input",
         "opt-output_tensor_names": "Identity",
@@ -323,3 +326,9 @@ def test_target_gpus_are_checkboxes_stored_as_the_schemas_string(
     assert task.options["target_gpus"] == "SM75,SM89"
     similar = client_alice.get(url, {"like": task.pk}).content.decode()
     assert 'value="SM75" id="id_opt-target_gpus_0" checked' in similar
+
+
+def test_the_top_bar_links_to_the_profile_page(client_alice):
+    html = client_alice.get(reverse("conversions:index")).content.decode()
+    assert f'<a href="{reverse("profile")}">API tokens</a>' in html
+    assert client_alice.get(reverse("profile")).status_code == 200

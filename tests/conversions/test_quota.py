@@ -7,8 +7,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from conversions.models import ConversionTask
-from tests.conftest import CNN_OPTIONS
-from tests.conversions.factories import TFLITE, make_task
+from tests.helpers import CNN_OPTIONS, TFLITE, make_task
 
 pytestmark = pytest.mark.django_db
 S = ConversionTask.Status

@@ -9,7 +9,7 @@ from django_q.models import OrmQ
 
 from conversions.models import ConversionTask, Worker
 from conversions.reaper import fail_running_on, reap
-from tests.conversions.factories import make_task
+from tests.helpers import make_task
 
 pytestmark = pytest.mark.django_db
 S = ConversionTask.Status

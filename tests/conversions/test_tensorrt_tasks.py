@@ -10,7 +10,8 @@ from django.urls import reverse
 from django_q.models import OrmQ
 
 from conversions.models import ConversionTask
-from tests.conftest import CNN_OPTIONS, ROOT, wait_for
+from tests.conftest import ROOT
+from tests.helpers import CNN_OPTIONS, wait_for
 
 S = ConversionTask.Status
 TEMPLATE = "tensorflow-frozen-graph-to-tensorrt"
@@ -29,17 +30,17 @@ def create_form(name, folder, **options):
 
 @pytest.mark.django_db
 def test_standard_tensorrt_tasks_go_to_the_gpu_queue_and_the_others_stay_on_cpu(
-    client, user, cnn_folder, django_capture_on_commit_callbacks
+    client, user, cnn_placeholder, django_capture_on_commit_callbacks
 ):
     client.force_login(user)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             reverse("conversions:create"),
-            create_form("on-gpu", cnn_folder, engine_builder="tensorrt"),
+            create_form("on-gpu", cnn_placeholder, engine_builder="tensorrt"),
         )
         client.post(
             reverse("conversions:create"),
-            create_form("on-cpu", cnn_folder, target_gpus="SM86, SM89,SM86"),
+            create_form("on-cpu", cnn_placeholder, target_gpus="SM86, SM89,SM86"),
         )
     assert (
         OrmQ.objects.filter(key="gpu").count() == 1 and OrmQ.objects.filter(key="cpu").count() == 1
@@ -53,10 +54,10 @@ def test_standard_tensorrt_tasks_go_to_the_gpu_queue_and_the_others_stay_on_cpu(
 
 
 @pytest.mark.django_db
-def test_target_gpus_outside_the_list_are_refused_next_to_the_field(client, user, cnn_folder):
+def test_target_gpus_outside_the_list_are_refused_next_to_the_field(client, user, cnn_placeholder):
     client.force_login(user)
     response = client.post(
-        reverse("conversions:create"), create_form("h100", cnn_folder, target_gpus="SM80,SM90")
+        reverse("conversions:create"), create_form("h100", cnn_placeholder, target_gpus="SM80,SM90")
     )
     assert response.status_code == 200 and not ConversionTask.objects.exists()
     assert "Not one of them: SM90." in response.content.decode()

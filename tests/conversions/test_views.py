@@ -4,25 +4,10 @@ from django.urls import reverse
 from django_q.models import OrmQ
 
 from conversions.models import ConversionTask
-from tests.conftest import CNN_OPTIONS
-from tests.conversions.factories import make_task
+from tests.helpers import CNN_OPTIONS, HTMX, create_form, make_task
 
 pytestmark = pytest.mark.django_db
 S = ConversionTask.Status
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def create_form(folder="models/cnn/", **overrides):
-    data = {
-        "name": "convert-ab12",
-        "description": "first try",
-        "template": "tensorflow-frozen-graph-to-tflite",
-        "input_location": folder,
-        "output_location": "out/cnn/",
-        **{f"opt-{k}": v for k, v in CNN_OPTIONS.items()},
-    }
-    data.update(overrides)
-    return data
 
 
 def test_pages_require_login(client):
@@ -69,7 +54,7 @@ def test_active_rows_poll_and_ended_rows_do_not(client_alice, user):
     assert row.strip().startswith(f'<tr id="task-{running.pk}"') and "<html" not in row
 
 
-def test_create_shows_cards_a_prefilled_name_and_the_chosen_options(client_alice, cnn_folder):
+def test_create_shows_cards_a_prefilled_name_and_the_chosen_options(client_alice, cnn_placeholder):
     html = client_alice.get(reverse("conversions:create")).content.decode()
     assert html.count('class="template-card') == 17
     assert 'value="convert-' in html
@@ -105,10 +90,10 @@ def test_filtered_cards_keep_the_chosen_template_even_when_filtered_out(client_a
 
 
 def test_create_stores_an_initializing_task_and_enqueues_it(
-    client_alice, user, cnn_folder, django_capture_on_commit_callbacks
+    client_alice, user, cnn_placeholder, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_alice.post(reverse("conversions:create"), create_form(cnn_folder))
+        response = client_alice.post(reverse("conversions:create"), create_form(cnn_placeholder))
     assert response.status_code == 302 and response["Location"] == reverse("conversions:index")
     task = ConversionTask.objects.get()
     assert (task.owner, task.name, task.status, task.input_location) == (
@@ -125,22 +110,24 @@ def test_create_stores_an_initializing_task_and_enqueues_it(
 @pytest.mark.parametrize(
     "name", ["Convert", "9lives", "a", "ends-with-", "has_underscore", "x" * 25, "名字"]
 )
-def test_invalid_names_are_rejected(client_alice, cnn_folder, name):
-    response = client_alice.post(reverse("conversions:create"), create_form(cnn_folder, name=name))
+def test_invalid_names_are_rejected(client_alice, cnn_placeholder, name):
+    response = client_alice.post(
+        reverse("conversions:create"), create_form(cnn_placeholder, name=name)
+    )
     assert response.status_code == 200 and "Use 2 to 24 characters" in response.content.decode()
     assert not ConversionTask.objects.exists()
 
 
-def test_a_duplicate_name_is_rejected(client_alice, user, cnn_folder):
+def test_a_duplicate_name_is_rejected(client_alice, user, cnn_placeholder):
     make_task(user, name="convert-ab12", status=S.SUCCEEDED)
-    response = client_alice.post(reverse("conversions:create"), create_form(cnn_folder))
+    response = client_alice.post(reverse("conversions:create"), create_form(cnn_placeholder))
     assert "You already have a task named convert-ab12" in response.content.decode()
 
 
 @pytest.mark.parametrize("description", ["a & b", "<b>", 'say "hi"', "x=1", "wow!", "d" * 101])
-def test_invalid_descriptions_are_rejected(client_alice, cnn_folder, description):
+def test_invalid_descriptions_are_rejected(client_alice, cnn_placeholder, description):
     response = client_alice.post(
-        reverse("conversions:create"), create_form(cnn_folder, description=description)
+        reverse("conversions:create"), create_form(cnn_placeholder, description=description)
     )
     assert response.status_code == 200 and not ConversionTask.objects.exists()
     assert (
@@ -159,18 +146,18 @@ def test_invalid_descriptions_are_rejected(client_alice, cnn_folder, description
     ],
 )
 def test_invalid_options_are_rejected_next_to_their_field(
-    client_alice, cnn_folder, field, value, message
+    client_alice, cnn_placeholder, field, value, message
 ):
     response = client_alice.post(
-        reverse("conversions:create"), create_form(cnn_folder, **{field: value})
+        reverse("conversions:create"), create_form(cnn_placeholder, **{field: value})
     )
     html = response.content.decode()
     assert response.status_code == 200 and message in html and not ConversionTask.objects.exists()
 
 
-def test_a_missing_option_is_said_in_the_users_language(client_alice, cnn_folder, settings):
+def test_a_missing_option_is_said_in_the_users_language(client_alice, cnn_placeholder, settings):
     client_alice.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
-    data = create_form(cnn_folder, **{"opt-input_tensor_names": ""})
+    data = create_form(cnn_placeholder, **{"opt-input_tensor_names": ""})
     html = client_alice.post(reverse("conversions:create"), data).content.decode()
     assert "此选项为必填项。" in html and "This option is required." not in html
     assert "任务未创建：有 1 处问题需要更正。" in html
@@ -186,7 +173,7 @@ def test_a_missing_option_is_said_in_the_users_language(client_alice, cnn_folder
         ("a:b/", "cannot contain"),
     ],
 )
-def test_bad_input_locations_are_rejected(client_alice, cnn_folder, location, message):
+def test_bad_input_locations_are_rejected(client_alice, cnn_placeholder, location, message):
     response = client_alice.post(
         reverse("conversions:create"), create_form(input_location=location)
     )
@@ -342,12 +329,14 @@ def test_batch_delete_takes_a_thousand_tasks(client_alice, user):
     assert response.status_code == 302 and not ConversionTask.objects.exists()
 
 
-def test_mutations_need_the_csrf_token(user, cnn_folder):
+def test_mutations_need_the_csrf_token(user, cnn_placeholder):
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
     task = make_task(user, status=S.FAILED)
     assert client.post(reverse("conversions:delete", args=[task.pk])).status_code == 403
-    assert client.post(reverse("conversions:create"), create_form(cnn_folder)).status_code == 403
+    assert (
+        client.post(reverse("conversions:create"), create_form(cnn_placeholder)).status_code == 403
+    )
     assert client.post(reverse("logout")).status_code == 403
     assert (
         client.post(
@@ -358,7 +347,7 @@ def test_mutations_need_the_csrf_token(user, cnn_folder):
     assert ConversionTask.objects.filter(pk=task.pk).exists()
 
 
-def test_the_folder_browser_lists_one_level_and_refuses_escapes(client_alice, cnn_folder):
+def test_the_folder_browser_lists_one_level_and_refuses_escapes(client_alice, cnn_placeholder):
     html = client_alice.get(
         reverse("conversions:browse") + "?path=models/", **HTMX
     ).content.decode()

@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 
 from conversions.models import ConversionTask
-from tests.conftest import CNN_OPTIONS, ROOT, wait_for, worker_env
+from tests.conftest import ROOT, worker_env
+from tests.helpers import CNN_OPTIONS, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 S = ConversionTask.Status
@@ -49,6 +50,8 @@ def test_a_task_created_in_the_console_is_converted_by_the_worker(
     # The converter ran confined (Linux with Landlock, as on every host we run tests on).
     log = (alice_home / "out/web1" / "job_log.txt").read_text()
     assert "Sandbox: Landlock ABI" in log
+    # the two converted files, then job_log.txt and report.json: four in all
+    assert "Publish 4 files to out/web1/: 2 from the conversion, job_log.txt and report.json" in log
     # WARM_CHILDREN is on: the worker process started a warm child when it spawned.
     assert "Converter child: warm (started before the task)" in log
     # report.json says where the time went, phase by phase.
@@ -153,12 +156,12 @@ def test_convert_wait_exits_non_zero_with_the_message(settings, admin_user, home
 
 
 def test_convert_refuses_invalid_options_without_creating_a_task(
-    settings, admin_user, cnn_folder, builtin_templates
+    settings, admin_user, cnn_placeholder, builtin_templates
 ):
     result = run_convert(
         settings,
         "--input",
-        cnn_folder,
+        cnn_placeholder,
         "--output",
         "out/x/",
         "--option",

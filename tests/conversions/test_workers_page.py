@@ -10,8 +10,7 @@ from conversions.converters.capabilities import probe_all
 from conversions.models import ConversionTask, Worker
 from conversions.views_workers import template_support
 from templates_registry.models import ConversionTemplate
-from tests.conftest import CNN_OPTIONS
-from tests.conversions.factories import make_task
+from tests.helpers import CNN_OPTIONS, make_task
 
 pytestmark = pytest.mark.django_db
 TFLITE = "tensorflow-frozen-graph-to-tflite"
@@ -90,12 +89,14 @@ def test_the_no_worker_note_is_neutral_and_translated(client, user, templates, s
     assert "当前没有在线工作节点能运行此模板" in note and 'title="' in note
 
 
-def test_a_task_no_worker_can_run_is_created_with_a_warning(client, user, templates, cnn_folder):
+def test_a_task_no_worker_can_run_is_created_with_a_warning(
+    client, user, templates, cnn_placeholder
+):
     client.force_login(user)  # no worker registered at all
     data = {
         "name": "waits-a-while",
         "template": TFLITE,
-        "input_location": cnn_folder,
+        "input_location": cnn_placeholder,
         "output_location": "out/waits/",
         **{f"opt-{k}": v for k, v in CNN_OPTIONS.items()},
     }

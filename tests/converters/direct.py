@@ -3,6 +3,8 @@
 import io
 import json
 
+import numpy as np
+
 from conversions.converters import get_converter
 from conversions.converters.base import Events, Job
 
@@ -15,3 +17,12 @@ def convert_directly(
     stream = io.StringIO()
     report = get_converter(key).convert(job, Events(stream))
     return report, [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def calibration(folder, count=16, shape=(32, 32, 3)):
+    """`count` random samples of `shape` in folder/batch.npy (a calibration_data/ folder)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(
+        folder / "batch.npy",
+        np.random.default_rng(0).uniform(-1, 1, size=(count, *shape)).astype(np.float32),
+    )

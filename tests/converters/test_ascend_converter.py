@@ -14,7 +14,6 @@ from conversions.converters.base import ConversionError
 from conversions.converters.capabilities import probe_ascend
 from conversions.converters.targets import builtin_templates
 from templates_registry.options import clean_options
-from tests import modelkit
 from tests.ascendkit import AIPP, install_atc_stand_in, lenet, onnx_conv, ssd_head
 from tests.converters.direct import convert_directly
 
@@ -28,13 +27,6 @@ def atc(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("ATC_PATH", str(path))
     monkeypatch.delenv("ATC_STAND_IN_MODE", raising=False)
     return path
-
-
-@pytest.fixture(scope="session")
-def saved_model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("sm") / "cnn"
-    modelkit.save_saved_model(modelkit.small_cnn(), folder)
-    return folder
 
 
 def model_folder(tmp_path, model_format, cnn_pb, saved_model):
@@ -98,10 +90,10 @@ for slug in TEMPLATES:
 @pytest.mark.slow
 @pytest.mark.parametrize("slug", sorted(TEMPLATES))
 def test_every_ascend_template_builds_the_documented_command(
-    tmp_path, atc, cnn_pb, saved_model, slug
+    tmp_path, atc, cnn_pb, cnn_saved_model, slug
 ):
     template = TEMPLATES[slug]
-    folder = model_folder(tmp_path, template["model_format"], cnn_pb, saved_model)
+    folder = model_folder(tmp_path, template["model_format"], cnn_pb, cnn_saved_model)
     given = SHAPE if template["framework"] == "tensorflow" else {}
     report, log, record = convert(tmp_path, slug, folder, given)
     got = flags(record["argv"])

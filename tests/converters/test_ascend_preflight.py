@@ -110,10 +110,8 @@ def test_the_op_audit_refuses_file_operations(tmp_path, graph):
 
 
 @pytest.mark.slow
-def test_a_saved_model_is_frozen_for_atc(tmp_path):
-    from tests import modelkit
-
-    modelkit.save_saved_model(modelkit.small_cnn(), tmp_path / "sm")
+def test_a_saved_model_is_frozen_for_atc(tmp_path, cnn_saved_model):
+    shutil.copytree(cnn_saved_model, tmp_path / "sm")
     with pytest.raises(PreflightError, match=r"Input 'input' has a dynamic shape \[\?,32,32,3\]"):
         check_tensorflow(tmp_path / "sm", "saved_model", {}, tmp_path, events())
     options = {"input_shape": "input:1,32,32,3"}

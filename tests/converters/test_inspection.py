@@ -1,10 +1,11 @@
 """Model inspection on real models built here, called directly (as the child process does)."""
 
+import shutil
+
 import pytest
 
 from conversions.converters.base import ConversionError
 from conversions.converters.inspection import detect_format, inspect_folder
-from tests import modelkit
 
 pytestmark = pytest.mark.slow
 
@@ -58,8 +59,8 @@ def test_ops_tflite_will_not_take_are_listed_for_the_arm_target(tmp_path):
     assert report["unsupported_ops"] == {"arm": ["Erfc"]}
 
 
-def test_a_saved_model_lists_signatures_tags_and_signature_tensors(tmp_path):
-    modelkit.save_saved_model(modelkit.small_cnn(), tmp_path / "model")
+def test_a_saved_model_lists_signatures_tags_and_signature_tensors(tmp_path, cnn_saved_model):
+    shutil.copytree(cnn_saved_model, tmp_path / "model")
     report = inspect_folder(tmp_path)
     assert report["format"] == "saved_model"
     assert report["signatures"] == ["serve", "serving_default"]

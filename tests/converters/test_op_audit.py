@@ -226,6 +226,7 @@ def test_it_imports_neither_tensorflow_nor_django():
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
 
 
+@pytest.mark.slow  # builds a real Keras model
 def test_it_passes_a_real_frozen_keras_cnn(keras_cnn):
     frozen, _ = keras_cnn
     assert {"Conv2D", "Relu", "MaxPool", "MatMul", "Softmax"} <= {n.op for n in frozen.node}
@@ -233,6 +234,7 @@ def test_it_passes_a_real_frozen_keras_cnn(keras_cnn):
     check_graph_def(frozen)
 
 
+@pytest.mark.slow  # builds a real Keras model
 def test_it_passes_real_keras_saved_models_without_changing_them(keras_cnn):
     _, saved = keras_cnn
     for saved_model in saved.values():
@@ -244,6 +246,7 @@ def test_it_passes_real_keras_saved_models_without_changing_them(keras_cnn):
         assert saved_model.SerializeToString(deterministic=True) == before
 
 
+@pytest.mark.slow  # builds a real Keras model
 def test_it_refuses_a_saved_model_whose_save_path_is_a_const_string(keras_cnn):
     saved_model = type(keras_cnn[1]["saved"])()
     saved_model.CopyFrom(keras_cnn[1]["saved"])
@@ -258,6 +261,7 @@ def test_it_refuses_a_saved_model_whose_save_path_is_a_const_string(keras_cnn):
     assert str(caught.value).startswith("the SavedModel uses operations that are not allowed")
 
 
+@pytest.mark.slow  # builds a real Keras model
 def test_it_refuses_a_saver_function_called_with_a_const_path(keras_cnn):
     saved_model = type(keras_cnn[1]["saved"])()
     saved_model.CopyFrom(keras_cnn[1]["saved"])
@@ -271,6 +275,7 @@ def test_it_refuses_a_saver_function_called_with_a_const_path(keras_cnn):
     assert sorted(caught.value.ops) == ["MergeV2Checkpoints", "SaveV2"]
 
 
+@pytest.mark.slow  # builds a real Keras model
 def test_it_refuses_a_saved_model_without_a_saver_filename(keras_cnn):
     saved_model = type(keras_cnn[1]["exported"])()
     saved_model.CopyFrom(keras_cnn[1]["exported"])
@@ -324,6 +329,7 @@ def test_it_refuses_a_saver_suffix_that_is_not_a_checkpoint_suffix():
     assert sorted(caught.value.ops) == ["MergeV2Checkpoints", "SaveV2"]
 
 
+@pytest.mark.slow  # builds a real Keras model
 def test_it_passes_a_real_mobilenet_v2(tmp_path):
     import keras
     import tensorflow as tf

@@ -9,22 +9,12 @@ import pytest
 
 from conversions.converters import quantlayers
 from conversions.converters.base import ConversionError
-from tests import modelkit
 from tests.converters.test_tensorrt import CNN, run
-from tests.converters.test_tflite import calibration
 
 
 def short(name: str) -> str:
     """A node name without the Keras model's prefix (functional_1/, functional_3_1/ ...)."""
     return name.split("/", 1)[1]
-
-
-@pytest.fixture(scope="module")
-def outlier_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("outlier")
-    modelkit.freeze(modelkit.outlier_cnn(), root / "model/cnn.pb")
-    calibration(root / "calibration_data", count=32, shape=(16, 16, 3))
-    return root
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ standard TensorRT needs one to build: those tests run only where both are presen
 """
 
 import json
+import shutil
 
 import onnx
 import pytest
@@ -13,7 +14,6 @@ from onnx import TensorProto, helper
 from conversions.converters.base import ConversionError
 from conversions.converters.tensorrt import probe
 from conversions.converters.tensorrt.onnxsource import read_onnx
-from tests import modelkit
 from tests.converters.direct import convert_directly
 
 pytestmark = pytest.mark.slow
@@ -83,8 +83,8 @@ def test_a_frozen_graph_becomes_an_rtx_engine_in_every_precision(
     assert set(report["timings"]) >= {"export_s", "onnx_check_s", "engine_build_s"}
 
 
-def test_a_saved_model_with_a_dynamic_batch_gets_an_optimization_profile(tmp_path):
-    modelkit.save_saved_model(modelkit.small_cnn(), tmp_path / "in/model")
+def test_a_saved_model_with_a_dynamic_batch_gets_an_optimization_profile(tmp_path, cnn_saved_model):
+    shutil.copytree(cnn_saved_model, tmp_path / "in/model")
     report, events = run(
         tmp_path / "in", tmp_path / "out", "saved_model", batch_size=8, target_gpus="SM86,SM89"
     )

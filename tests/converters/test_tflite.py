@@ -1,34 +1,26 @@
 """The TFLite converter on real models built here, called directly (as the child process does)."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 
 from conversions.converters.base import ConversionError
-from tests import modelkit
-from tests.converters.direct import convert_directly
+from tests.converters.direct import calibration, convert_directly
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def saved_model_dir(tmp_path_factory):
+def saved_model_dir(tmp_path_factory, cnn_saved_model):
     root = tmp_path_factory.mktemp("sm")
-    modelkit.save_saved_model(modelkit.small_cnn(), root / "model")
+    shutil.copytree(cnn_saved_model, root / "model")
     return root
 
 
 def run(input_dir, output_dir, model_format="frozen_graph", **options):
     return convert_directly("tflite", input_dir, output_dir, model_format, "arm", options)
-
-
-def calibration(folder, count=16, shape=(32, 32, 3)):
-    folder.mkdir(parents=True, exist_ok=True)
-    np.save(
-        folder / "batch.npy",
-        np.random.default_rng(0).uniform(-1, 1, size=(count, *shape)).astype(np.float32),
-    )
 
 
 @pytest.mark.parametrize(

@@ -3,25 +3,17 @@ channels (tests/modelkit.outlier_cnn) whose full 8bit conversion fails on its ow
 
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
 
 from conversions.converters.base import ConversionError
-from tests import modelkit
-from tests.converters.test_tflite import calibration, run
+from tests.converters.test_tflite import run
 
 pytestmark = pytest.mark.slow
 
 NAMES = {"input_tensor_names": "input", "output_tensor_names": "Identity"}
-
-
-@pytest.fixture(scope="module")
-def outlier_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("outlier")
-    modelkit.freeze(modelkit.outlier_cnn(), root / "model/cnn.pb")
-    calibration(root / "calibration_data", count=32, shape=(16, 16, 3))
-    return root
 
 
 def convert(folder, out, precision, **options):
@@ -131,7 +123,7 @@ def test_16x8_keeps_int16_activations_and_verifies(outlier_dir, tmp_path):
     assert "quantization" not in report
 
 
-def test_16x8_without_calibration_data_says_what_to_provide(tmp_path):
-    modelkit.freeze(modelkit.outlier_cnn(), tmp_path / "in/model/cnn.pb")
+def test_16x8_without_calibration_data_says_what_to_provide(tmp_path, outlier_dir):
+    shutil.copytree(outlier_dir / "model", tmp_path / "in/model")
     with pytest.raises(ConversionError, match="16x8 quantization needs calibration data"):
         convert(tmp_path / "in", tmp_path / "out", "16x8")

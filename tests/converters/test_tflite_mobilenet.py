@@ -6,8 +6,9 @@ import pytest
 
 from conversions.converters.base import ConversionError
 from tests import modelkit
+from tests.converters.direct import calibration
 from tests.converters.test_inspection import graph_folder
-from tests.converters.test_tflite import calibration, run
+from tests.converters.test_tflite import run
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from conversions.converters.targets import TARGETS, Option, Target, Template, re
 from conversions.jobs import queue_of
 from templates_registry.models import ConversionTemplate
 from templates_registry.options import clean_options, schema_errors
-from tests.conversions.factories import make_task
+from tests.helpers import make_task
 
 HERE = "tests.converters.test_toy_target"
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from conversions.converters.verify import compare_outputs
-from tests.converters.test_tflite import calibration, run
+from tests.converters.direct import calibration
+from tests.converters.test_tflite import run
 
 pytestmark = pytest.mark.slow
 NAMES = {"input_tensor_names": "input", "output_tensor_names": "Identity"}

@@ -6,7 +6,7 @@ from pathlib import Path
 from conversions.jobs import deliver
 from conversions.models import ConversionTask
 from templates_registry.models import ConversionTemplate
-from tests.conftest import CNN_OPTIONS, wait_for
+from tests.helpers import CNN_OPTIONS, wait_for
 
 S = ConversionTask.Status
 

@@ -14,7 +14,7 @@ import pytest
 from django.urls import reverse
 
 from conversions.models import ConversionTask, Worker
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 from tests.scale.conftest import LOST_DEADLINE, backend
 from tests.scale.helpers import S, converter_pids, ended, first_converting, make_tasks
 

@@ -10,8 +10,7 @@ from conversions.claims import OutputBusy, claim_output
 from conversions.jobs import run_conversion
 from conversions.locations import LocalLocation, LocationError
 from conversions.models import ConversionTask
-from tests.conftest import CNN_OPTIONS, wait_for
-from tests.conversions.factories import make_task
+from tests.helpers import CNN_OPTIONS, make_task, wait_for
 
 S = ConversionTask.Status
 PRECIOUS = "the victim's own words\n"

@@ -5,7 +5,6 @@ alice owns models/cnn/ and out/cnn/ in her home; bob tries everything an attacke
 """
 
 import io
-import shutil
 
 import pytest
 from django.contrib.auth.models import Group
@@ -17,9 +16,8 @@ from conversions import access, locations
 from conversions.inspection import InspectionError, inspect_location
 from conversions.jobs import run_conversion
 from conversions.models import ConversionTask, FolderGrant
-from tests.conversions.factories import make_task
-from tests.conversions.test_views import HTMX, create_form
-from tests.storage.conftest import buckets, s3  # noqa: F401 (fixtures: a real S3 server)
+from tests.helpers import HTMX, PLACEHOLDER_PB, create_form, make_task
+from tests.storage.conftest import _moto_server, buckets, s3  # noqa: F401 (a real S3 server)
 
 pytestmark = pytest.mark.django_db
 S = ConversionTask.Status
@@ -30,7 +28,7 @@ NO_WRITE = "You have no write access to the folder"
 
 
 @pytest.fixture
-def alice_files(user, alice_home, cnn_folder):
+def alice_files(user, alice_home, cnn_placeholder):
     """alice's model (models/cnn/) and a converted model of hers (out/cnn/), with her task."""
     out = alice_home / "out" / "cnn"
     (out / "model").mkdir(parents=True)
@@ -356,7 +354,7 @@ def test_buckets_are_reachable_only_through_a_grant(
     "output",
     ["models/cnn/", "models/cnn/out/", "models/", "/users/alice/models/cnn/converted/"],
 )
-def test_output_and_input_folders_may_not_overlap(client_alice, cnn_folder, output):
+def test_output_and_input_folders_may_not_overlap(client_alice, cnn_placeholder, output):
     html = post_task(client_alice, output_location=output)
     assert "overlap (one is the other, or lies inside it)" in html
     assert not ConversionTask.objects.exists()
@@ -387,23 +385,23 @@ def test_visible_to_and_editable_by_are_one_rule(user, other_user, staff_user):
 # Commands
 
 
-def test_convert_acts_as_the_named_user(user, other_user, cnn_folder, builtin_templates):
+def test_convert_acts_as_the_named_user(user, other_user, cnn_placeholder, builtin_templates):
     args = ["--template", "tensorflow-frozen-graph-to-tflite", "--output", "out/cli/"]
     args += ["--option=input_tensor_names=input", "--option=output_tensor_names=Identity"]
     with pytest.raises(CommandError, match=f"{NO_ACCESS} /users/alice/models/cnn/"):
         call_command("convert", *args, "--input", "/users/alice/models/cnn/", "--user", "bob")
     with pytest.raises(CommandError, match="Name the user to act as with --user"):
-        call_command("convert", *args, "--input", cnn_folder)
+        call_command("convert", *args, "--input", cnn_placeholder)
     out = io.StringIO()
-    call_command("convert", *args, "--input", cnn_folder, "--user", "alice", stdout=out)
+    call_command("convert", *args, "--input", cnn_placeholder, "--user", "alice", stdout=out)
     task = ConversionTask.objects.get(pk=int(out.getvalue()))
     assert task.owner == user and task.input_location == "models/cnn/"
 
 
-def test_move_to_home_moves_old_folders_and_keeps_tasks_working(user, other_user, dirs, cnn_pb):
+def test_move_to_home_moves_old_folders_and_keeps_tasks_working(user, other_user, dirs):
     """Before folder spaces, alice's task named DATA_DIR/models/cnn/ as models/cnn/."""
     (dirs / "models/cnn/model").mkdir(parents=True)
-    shutil.copy(cnn_pb, dirs / "models/cnn/model/cnn.pb")
+    (dirs / "models/cnn/model/cnn.pb").write_bytes(PLACEHOLDER_PB)
     (dirs / "out/cnn").mkdir(parents=True)
     mine = make_task(user, name="old", status=S.SUCCEEDED)
     theirs = make_task(other_user, name="bobs", status=S.FAILED, output_location="out/bob/")

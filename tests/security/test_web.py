@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from conversions.models import ConversionTask
 from conversions.params import positive_int, positive_ints
-from tests.conversions.factories import make_task
+from tests.helpers import make_task
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PAYLOAD = "x');alert(document.domain);//"

@@ -69,19 +69,31 @@ def store_settings(endpoint: str) -> dict:
     }
 
 
-@pytest.fixture
-def s3(settings, monkeypatch):
-    """moto's server on a free port; the console's settings and the environment a worker inherits point at it."""
+@pytest.fixture(scope="session")
+def _moto_server():
+    """One moto server for the session: stopping one costs half a second (werkzeug's poll)."""
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     _host, port = server.get_host_and_port()
     store = Store(server, f"http://127.0.0.1:{port}", port)
+    yield store
+    store.server.stop()
+
+
+@pytest.fixture
+def s3(_moto_server, settings, monkeypatch):
+    """moto's server on a free port; the console's settings and the environment a worker inherits
+    point at it. Every test starts with no bucket."""
+    store = _moto_server
+    if not store.server._server_ready_event.is_set():  # noqa: SLF001 (an earlier test stopped it)
+        store.start()
     for name, value in store_settings(store.endpoint).items():
         monkeypatch.setenv(name, value)
         setattr(settings, name, int(value) if value.isdigit() else value)
     settings.S3_ENABLED = True
     yield store
-    store.server.stop()
+    if not store.server._server_ready_event.is_set():  # noqa: SLF001
+        store.start()  # a test that stopped the store leaves it running for the next
     moto_api_backend.reset()  # moto's buckets live in this process: drop them for the next test
 
 

@@ -9,8 +9,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from conversions.models import ConversionTask
-from tests.conversions.factories import make_task
-from tests.conversions.test_views import HTMX, create_form
+from tests.helpers import HTMX, create_form, make_task
 from tests.storage.conftest import EARLIER_REPORT
 
 pytestmark = pytest.mark.django_db
@@ -85,16 +84,16 @@ def test_an_output_folder_with_a_converted_model_needs_overwrite(client_alice, b
 
 
 def test_a_local_output_folder_with_a_converted_model_needs_overwrite(
-    client_alice, cnn_folder, alice_home
+    client_alice, cnn_placeholder, alice_home
 ):
     (alice_home / "out/cnn").mkdir(parents=True)
     (alice_home / "out/cnn/report.json").write_bytes(EARLIER_REPORT)
     html = client_alice.post(
-        reverse("conversions:create"), create_form(cnn_folder)
+        reverse("conversions:create"), create_form(cnn_placeholder)
     ).content.decode()
     assert "The folder out/cnn/ already holds a converted model" in html
     response = client_alice.post(
-        reverse("conversions:create"), create_form(cnn_folder, overwrite="on")
+        reverse("conversions:create"), create_form(cnn_placeholder, overwrite="on")
     )
     assert response.status_code == 302
 

@@ -9,9 +9,8 @@ from django.urls import reverse
 from conversions.jobs import run_conversion
 from conversions.locations.s3 import client as console_client
 from conversions.models import ConversionTask
-from tests.conftest import CNN_OPTIONS, wait_for
-from tests.conversions.factories import make_task
 from tests.conversions.test_worker import run_convert
+from tests.helpers import CNN_OPTIONS, make_task, wait_for
 from tests.storage.conftest import EARLIER_REPORT
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -72,7 +71,10 @@ def test_an_obs_task_runs_end_to_end_through_the_worker(client, user, cnn_bucket
     tflite = cnn_bucket.read("models-out", "obs-web/model/obs-web.tflite")
     assert tflite[4:8] == b"TFL3"
     log = cnn_bucket.read("models-out", "obs-web/job_log.txt").decode()
-    assert "Publish 2 files to obs://models-out/obs-web/" in log
+    assert (
+        "Publish 4 files to obs://models-out/obs-web/: 2 from the conversion, job_log.txt and "
+        "report.json" in log
+    )
 
 
 def test_a_traversal_key_fails_the_task_naming_the_key(user, cnn_bucket, dirs):

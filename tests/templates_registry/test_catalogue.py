@@ -337,3 +337,39 @@ def test_migration_0007_adds_the_caffe_templates():
         "keep_float_layers",
         "accuracy_tolerance",
     ]
+
+
+def test_admin_accepts_options_without_their_optional_fields_and_shows_indented_json(
+    admin_client,
+):
+    template = ConversionTemplate.objects.get(slug="caffe-to-ascend")
+    url = f"/admin/templates_registry/conversiontemplate/{template.pk}/change/"
+    page = admin_client.get(url).content.decode()
+    assert "[\n  {\n    &quot;key&quot;: " in page  # indented, one field per line
+    assert "芯片型号" in page  # Chinese labels as written, not \\u escapes
+    short = {"key": "note", "label_en": "Note", "type": "string"}
+    form = {
+        "slug": template.slug,
+        "name_en": template.name_en,
+        "name_zh": template.name_zh,
+        "description_en": "d",
+        "description_zh": "d",
+        "chip": "ascend",
+        "framework": "caffe",
+        "model_format": "caffemodel",
+        "output_format": "om",
+        "converter": "ascend",
+        "queue": "cpu",
+        "position": 1,
+        "enabled": "on",
+        "option_schema": json.dumps([*template.option_schema, short]),
+    }
+    response = admin_client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    template.refresh_from_db()
+    saved = template.option_schema[-1]
+    assert saved["key"] == "note" and saved["required"] is False and saved["choices"] == []
+    assert schema_errors(template.option_schema) == []
+    form["option_schema"] = json.dumps([{"key": "x", "label_en": "X"}])  # type is needed
+    response = admin_client.post(url, form)
+    assert response.status_code == 200 and "missing type" in response.content.decode()

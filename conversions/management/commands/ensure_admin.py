@@ -1,3 +1,4 @@
+import os
 import secrets
 
 from django.contrib.auth import get_user_model
@@ -21,5 +22,5 @@ class Command(BaseCommand):
         users.create_superuser(username=username, email="", password=password)
         banner = "=" * 60
         self.stdout.write(
-            f"{banner}\nAdministrator created. Log in at http://127.0.0.1:8000/\n  username: {username}\n  password: {password}\nThis password is shown only once.\n{banner}"
+            f"{banner}\nAdministrator created. Log in at http://127.0.0.1:{os.getenv('PORT', '8000')}/\n  username: {username}\n  password: {password}\nThis password is shown only once.\n{banner}"
         )
