@@ -8,7 +8,7 @@ import pytest
 from conversions.isolation import Limits, child_env, run_child
 from conversions.sandbox import Sandbox
 from conversions.warm import WarmSlot, idle_children
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Linux only (Landlock, /proc)")
 
