@@ -1,13 +1,16 @@
 """Conversion engine benchmark: MobileNetV2 (alpha 0.35, 96x96, random weights) in every TFLite precision.
 
-For each precision it times
+For each precision it times, in pairs (one bare run, then one whole task)
 - the bare converter: `python -m conversions.converters run job.json` in a fresh Python process, and
 - the whole task: created in the database -> succeeded, through a real `manage.py worker` (django-q2,
   ORM broker, SQLite), which stages the folder, runs the same child and publishes the artifacts,
-and prints size and verification figures. Goal: whole / bare <= 1.15. It also reads the worker's
-resident memory while idle (goal: under 200 MB; TensorFlow lives only in the child).
+once with warm converter children (WARM_CHILDREN=on: the child was started and imported TensorFlow
+before the task) and once without, and prints size and verification figures and where the task's
+time went (report.json's timings.task). Goals: whole / bare <= 0.8 with warm children, <= 1.1
+without. It also reads the worker's resident memory while idle, with and without the warm child
+(the worker's own processes: under 200 MB; TensorFlow lives only in the children).
 
-    .venv/bin/python benchmarks/engine.py [--runs 3]
+    .venv/bin/python benchmarks/engine.py [--runs 3] [--precisions 32bit,8bit] [--warm on,off]
 """
 
 import argparse
@@ -89,22 +92,30 @@ def tree(pid: int) -> list[int]:
 
 
 def idle_memory(pid: int) -> dict[int, float]:
-    """RSS of every process of the worker once its process tree has stopped growing (30 s at most)."""
-    deadline, seen, stable_since = time.monotonic() + 30, 0, time.monotonic()
+    """RSS of every process of the worker once its tree and memory stopped growing (90 s at most)."""
+    deadline, seen, stable_since = time.monotonic() + 90, (0, 0.0), time.monotonic()
     while time.monotonic() < deadline:
-        count = len(tree(pid))
-        if count != seen:
-            seen, stable_since = count, time.monotonic()
-        elif count > 2 and time.monotonic() - stable_since > 2:
+        pids = tree(pid)
+        now = (len(pids), sum(rss_mb(p) for p in pids))
+        if now[0] != seen[0] or abs(now[1] - seen[1]) > 5:
+            seen, stable_since = now, time.monotonic()
+        elif now[0] > 2 and time.monotonic() - stable_since > 3:
             break
-        time.sleep(0.2)
+        time.sleep(0.5)
     return {p: rss_mb(p) for p in tree(pid)}
+
+
+def is_warm_child(pid: int) -> bool:
+    return b"conversions.converters\0warm\0" in Path(f"/proc/{pid}/cmdline").read_bytes()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--precisions", default=",".join(PRECISIONS))
+    parser.add_argument("--warm", default="on,off", help="WARM_CHILDREN modes to measure, in order")
     args = parser.parse_args()
+    precisions = [p for p in args.precisions.split(",") if p]
     base = Path(tempfile.mkdtemp(prefix="bench-engine-"))
     data_dir, work_dir = base / "data", base / "work"
     data_dir.mkdir()
@@ -118,7 +129,9 @@ def main() -> None:
     }
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
-    prepare_model(data_dir)
+    home = data_dir / "users" / "bench"  # the user's home: "mnv2/" is read there
+    home.mkdir(parents=True)
+    prepare_model(home)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v", "0"], env=env, cwd=ROOT, check=True
     )
@@ -134,74 +147,108 @@ def main() -> None:
 
     owner = User.objects.create(username="bench")
     template = ConversionTemplate.objects.get(slug="tensorflow-frozen-graph-to-tflite")
-    worker = subprocess.Popen([sys.executable, "manage.py", "worker"], env=env, cwd=ROOT)
-    rows = []
-    try:
-        idle = idle_memory(worker.pid)
-        for precision in PRECISIONS:
-            bare, whole, report = [], [], {}
-            for run in range(args.runs):
-                seconds, report = bare_run(data_dir, work_dir / f"{precision}-{run}", precision)
-                bare.append(seconds)
-                task = ConversionTask.objects.create(
-                    owner=owner,
-                    name=f"mnv2-{precision}-{run}",
-                    template=template,
-                    input_location="mnv2/",
-                    output_location=f"out/{precision}-{run}/",
-                    options={
-                        "input_tensor_names": "input",
-                        "output_tensor_names": "Identity",
-                        "quantization_precision": precision,
-                        "batch_size": 8,
-                    },
+    rows, idle_by_mode = [], {}
+    for mode in [m for m in args.warm.split(",") if m]:
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "worker"], env={**env, "WARM_CHILDREN": mode}, cwd=ROOT
+        )
+        try:
+            idle = idle_memory(worker.pid)
+            idle_by_mode[mode] = (idle, {pid for pid in idle if _alive_warm(pid)})
+            for precision in precisions:
+                bare, whole, report, phases = [], [], {}, []
+                for run in range(args.runs):
+                    where = work_dir / f"{mode}-{precision}-{run}"
+                    idle_memory(worker.pid)  # the next warm child has imported: not competing
+                    seconds, report = bare_run(home, where, precision)
+                    bare.append(seconds)
+                    task = ConversionTask.objects.create(
+                        owner=owner,
+                        name=f"mnv2-{mode}-{precision}-{run}",
+                        template=template,
+                        input_location="mnv2/",
+                        output_location=f"out/{mode}-{precision}-{run}/",
+                        options={
+                            "input_tensor_names": "input",
+                            "output_tensor_names": "Identity",
+                            "quantization_precision": precision,
+                            "batch_size": 8,
+                        },
+                    )
+                    enqueue(task)  # outside a transaction: delivered at once
+                    deadline = time.monotonic() + 600
+                    while time.monotonic() < deadline:
+                        task.refresh_from_db()
+                        if task.status not in ConversionTask.ACTIVE:
+                            break
+                        time.sleep(0.05)
+                    # A fail verdict ends the task failed after a complete run: still a whole task.
+                    assert task.status == "succeeded" or "verdict: fail" in task.error_message, (
+                        task.error_message
+                    )
+                    whole.append((task.finished - task.created).total_seconds())
+                    phases.append((task.result.get("timings") or {}).get("task") or {})
+                row = report["verification"]["outputs"][0]
+                rows.append(
+                    (
+                        mode,
+                        precision,
+                        report["output_size_bytes"],
+                        report["timings"]["conversion_s"],
+                        statistics.median(bare),
+                        statistics.median(whole),
+                        row["cosine_similarity"],
+                        f"{row['verdict']} ({task.status})",
+                        _median_phases(phases),
+                    )
                 )
-                enqueue(task)  # outside a transaction: delivered at once
-                deadline = time.monotonic() + 600
-                while time.monotonic() < deadline:
-                    task.refresh_from_db()
-                    if task.status not in ConversionTask.ACTIVE:
-                        break
-                    time.sleep(0.05)
-                # A fail verdict ends the task failed after a complete run: still a whole task.
-                assert task.status == "succeeded" or "verdict: fail" in task.error_message, (
-                    task.error_message
-                )
-                whole.append((task.finished - task.created).total_seconds())
-            row = report["verification"]["outputs"][0]
-            rows.append(
-                (
-                    precision,
-                    report["input_model"]["size_bytes"],
-                    report["output_size_bytes"],
-                    report["timings"]["conversion_s"],
-                    statistics.median(bare),
-                    statistics.median(whole),
-                    row["max_abs_error"],
-                    row["cosine_similarity"],
-                    f"{row['verdict']} ({task.status})",
-                )
-            )
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=60)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=60)
 
-    print(f"\nMobileNetV2 alpha 0.35 96x96, frozen graph, {args.runs} runs each (medians)\n")
+    print(f"\nMobileNetV2 alpha 0.35 96x96, frozen graph, {args.runs} paired runs each (medians)\n")
     print(
-        "| precision | input KB | output KB | convert s | bare child s | whole task s | whole/bare "
-        "| max abs err | cosine | verdict (task) |"
+        "| warm | precision | output KB | convert s | bare child s | whole task s | whole/bare "
+        "| cosine | verdict (task) | goal |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for p, size_in, size_out, conv, bare_s, whole_s, err, cos, verdict in rows:
+    for mode, p, size_out, conv, bare_s, whole_s, cos, verdict, _phases in rows:
+        goal = "<= 0.8" if mode == "on" else "<= 1.1"
         print(
-            f"| {p} | {size_in / 1024:.0f} | {size_out / 1024:.0f} | {conv:.2f} | {bare_s:.2f} | "
-            f"{whole_s:.2f} | {whole_s / bare_s:.3f} | {err:.2e} | {cos:.6f} | {verdict} |"
+            f"| {mode} | {p} | {size_out / 1024:.0f} | {conv:.2f} | {bare_s:.2f} | "
+            f"{whole_s:.2f} | {whole_s / bare_s:.3f} | {cos:.6f} | {verdict} | {goal} |"
         )
-    print(
-        "\nWorker processes while idle (RSS MB): "
-        + ", ".join(f"pid {pid}: {mb:.0f}" for pid, mb in idle.items())
-        + f"; largest {max(idle.values()):.0f} MB (goal < 200)"
-    )
+    print("\nWhere the whole task's time went (report.json timings.task, medians, seconds)\n")
+    names = ["queue_wait", "staging", "child_start", "audit", "conversion", "verification"]
+    names.append("publishing")
+    print("| warm | precision | " + " | ".join(names) + " |")
+    print("|---|---|" + "---|" * len(names))
+    for mode, p, *_rest, phases in rows:
+        cells = " | ".join(f"{phases.get(n, float('nan')):.2f}" for n in names)
+        print(f"| {mode} | {p} | {cells} |")
+    for mode, (idle, warm_pids) in idle_by_mode.items():
+        warm = sum(mb for pid, mb in idle.items() if pid in warm_pids)
+        print(
+            f"\nIdle worker, WARM_CHILDREN={mode} (RSS MB): "
+            + ", ".join(f"pid {pid}: {mb:.0f}" for pid, mb in idle.items())
+            + f"; total {sum(idle.values()):.0f}, of which warm children {warm:.0f}"
+            + f"; largest worker process {max(mb for pid, mb in idle.items() if pid not in warm_pids):.0f} MB (goal < 200)"
+        )
+
+
+def _alive_warm(pid: int) -> bool:
+    try:
+        return is_warm_child(pid)
+    except OSError:  # ended since: the worker was stopped
+        return False
+
+
+def _median_phases(runs: list[dict]) -> dict[str, float]:
+    keys = {key for run in runs for key in run if key.endswith("_s")}
+    return {
+        key.removesuffix("_s"): statistics.median(run[key] for run in runs if key in run)
+        for key in keys
+    }
 
 
 if __name__ == "__main__":

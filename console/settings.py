@@ -245,6 +245,12 @@ CONVERSION_MEMORY_MB = envint("CONVERSION_MEMORY_MB", 4096)
 SANDBOX = os.getenv("SANDBOX", "on").strip().lower()
 if SANDBOX not in ("on", "required", "off"):
     raise ImproperlyConfigured(f"SANDBOX must be on, required or off, not {SANDBOX!r}.")
+# Each worker process keeps one converter child started ahead of its job, TensorFlow imported
+# (conversions/warm.py): a task skips the child's start. Off: every job starts a cold child.
+WARM_CHILDREN = os.getenv("WARM_CHILDREN", "on").strip().lower()
+if WARM_CHILDREN not in ("on", "off"):
+    raise ImproperlyConfigured(f"WARM_CHILDREN must be on or off, not {WARM_CHILDREN!r}.")
+WARM_CHILDREN = WARM_CHILDREN == "on"
 SANDBOX_READ_PATHS = [p for p in os.getenv("SANDBOX_READ_PATHS", "").split(os.pathsep) if p]
 # Two tasks never write one output folder at once: the later one waits this many seconds for the
 # earlier to finish publishing, then fails plainly.
@@ -282,6 +288,11 @@ WORKER_QUEUES = [q.strip() for q in os.getenv("WORKER_QUEUE", "cpu").split(",") 
 WORKER_QUEUE = WORKER_QUEUES[0]
 # Prefix of the broker's queue names, so two consoles (or two test runs) can share one Redis.
 QUEUE_NAMESPACE = os.getenv("QUEUE_NAMESPACE", "")
+# How often (seconds) an idle qcluster asks the database broker for a task: the pick-up delay. A
+# Redis broker does not poll (it blocks on BLPOP and gets each task as it is pushed).
+QUEUE_POLL_SECONDS = float(os.getenv("QUEUE_POLL_SECONDS", "0.1"))
+# How often `manage.py convert --wait` reads the task's state and new log lines.
+CONVERT_POLL_SECONDS = float(os.getenv("CONVERT_POLL_SECONDS", "0.1"))
 Q_CLUSTER = {
     # `name` salts the signed payloads: the same for every process of the site (web and workers).
     "name": "console",
@@ -297,7 +308,7 @@ Q_CLUSTER = {
     "ack_failures": True,
     "save_limit": 1000,
     "catch_up": False,
-    "poll": 0.5,
+    "poll": QUEUE_POLL_SECONDS,
     # Prefetch as little as possible: what a qcluster holds in memory is lost if it is killed.
     "queue_limit": 1,
 }

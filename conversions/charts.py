@@ -80,3 +80,65 @@ def layers_chart(report: Report) -> dict | None:
         for x in worst
     ]
     return _rows(bars)
+
+
+# (phase, its colour): SVG fill attributes, as the CSP forbids style attributes
+PHASE_FILLS = (
+    ("queue_wait", "#9aa5b1"),
+    ("staging", "#6c8ebf"),
+    ("child_start", "#d79b00"),
+    ("audit", "#b5739d"),
+    ("conversion", "#3c8d5a"),
+    ("verification", "#2f6f9f"),
+    ("publishing", "#7b6f5a"),
+)
+TIMELINE_WIDTH = 440
+LEGEND_ROW = 18
+
+
+def timings_chart(report: Report) -> dict | None:
+    """One stacked bar of the task's phases (report.json's timings.task), with a legend below.
+    None when the report has no task timings."""
+    timings = (report.extra.get("timings") or {}).get("task") or {}
+    labels = {
+        "queue_wait": _("Queue wait"),
+        "staging": _("Staging"),
+        "child_start": _("Child start"),
+        "audit": _("Audit"),
+        "conversion": _("Conversion"),
+        "verification": _("Verification"),
+        "publishing": _("Publishing"),
+    }
+    phases = []
+    for name, fill in PHASE_FILLS:
+        seconds = timings.get(f"{name}_s")
+        if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds >= 0:
+            phases.append((name, fill, float(seconds)))
+    total = sum(seconds for _name, _fill, seconds in phases)
+    if not phases or total <= 0:
+        return None
+    segments, x = [], 0.0
+    for index, (name, fill, seconds) in enumerate(phases):
+        width = TIMELINE_WIDTH * seconds / total
+        column, row = index % 2, index // 2
+        segments.append(
+            {
+                "label": labels[name],
+                "value": f"{seconds:.2f} s",
+                "fill": fill,
+                "x": round(x, 1),
+                "width": round(width, 1),
+                "key_x": column * TIMELINE_WIDTH / 2,
+                "key_y": 30 + row * LEGEND_ROW,
+                "text_x": column * TIMELINE_WIDTH / 2 + 16,
+                "text_y": 40 + row * LEGEND_ROW,
+            }
+        )
+        x += width
+    rows = (len(segments) + 1) // 2
+    return {
+        "segments": segments,
+        "total": f"{total:.2f} s",
+        "warm": bool(timings.get("warm_child")),
+        "height": 30 + rows * LEGEND_ROW + 4,
+    }

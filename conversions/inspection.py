@@ -14,8 +14,6 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from conversions import locations
-from conversions.isolation import Limits, run_child
-from conversions.sandbox import Sandbox
 
 INSPECT_SECONDS = 120
 
@@ -39,6 +37,9 @@ def resolve(location: str, user=None):
 def inspect_location(location: str, chip: str = "", user=None) -> dict:
     """The inspection report of the model at `location` as `user` names it (see
     converters.inspection.inspect_folder)."""
+    from conversions.isolation import Limits, run_child, warm_slot  # the worker's, not the web's
+    from conversions.sandbox import Sandbox
+
     source = resolve(location, user)
     workdir = Path(tempfile.mkdtemp(prefix="inspect-", dir=_work_dir()))
     try:
@@ -59,6 +60,7 @@ def inspect_location(location: str, chip: str = "", user=None) -> dict:
             on_output=lambda line: None,
             command=("inspect", chip),
             sandbox=Sandbox.from_settings(settings),
+            warm=warm_slot(settings),
         )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 from conversions.converters.confine import POLICY_ENV, Policy
 from conversions.sandbox import Sandbox
 from conversions.startup_notices import is_startup_notice
+from conversions.warm import WarmSlot, slot
 
 # Only these variables reach the child: enough for Python, numpy and TensorFlow to run.
 ENV_ALLOWED = (
@@ -53,6 +54,7 @@ class Outcome:
     result: dict = field(default_factory=dict)
     error: str = ""
     reason: str = ""  # "", "refused", "memory", "timeout", "cpu", "crash", "canceled"
+    warm: bool = False  # a warm child (started ahead of the job) ran it
 
 
 def child_env(extra: dict | None = None) -> dict:
@@ -78,6 +80,14 @@ def child_env(extra: dict | None = None) -> dict:
     return env
 
 
+def warm_slot(settings) -> WarmSlot | None:
+    """This process's warm slot (None with WARM_CHILDREN=off): its children start in WORK_DIR with
+    the scrubbed environment, named after the `manage.py worker` around them (WORKER_NAME)."""
+    if not settings.WARM_CHILDREN:
+        return None
+    return slot(Path(settings.WORK_DIR), os.getenv("WORKER_NAME", ""), child_env())
+
+
 def _pump(stream, kind: str, inbox: queue.SimpleQueue) -> None:
     for line in iter(stream.readline, ""):
         inbox.put((kind, line.rstrip("\n")))
@@ -93,12 +103,14 @@ def run_child(
     poll_seconds: float = 0.5,
     command: tuple[str, ...] = ("run",),
     sandbox: Sandbox | None = None,
+    warm: WarmSlot | None = None,
 ) -> Outcome:
     """Run `python -m conversions.converters run job_path`; report what became of it.
 
     `command` picks another entry of the child (("inspect", chip) inspects the folder `job_path`).
     The child's work folder is the folder holding `job_path`; `sandbox` confines it there (default:
-    Sandbox(), confined where Landlock works).
+    Sandbox(), confined where Landlock works). `warm`: the slot whose waiting child takes the job
+    (a cold child when it has none); it starts its next child right after the handover.
 
     The callbacks run in the calling thread (readers only queue lines), so they may use the database.
     """
@@ -124,17 +136,29 @@ def run_child(
         cpu_seconds=limits.cpu_seconds, memory_mb=limits.memory_mb, parent_pid=os.getpid()
     )
     extra = sandbox.confine(policy, workdir, inspect=command[0] == "inspect")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "conversions.converters", command[0], str(job_path), *command[1:]],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        cwd=str(workdir),
-        env=child_env({**extra, POLICY_ENV: policy.dumps()}),
-        start_new_session=True,
-    )
+    argv = [command[0], str(job_path), *command[1:]]
+    env = {**extra, POLICY_ENV: policy.dumps()}
+    child = warm.take() if warm else None
+    if child is not None and child.hand_over(argv, workdir, env):
+        process = child.process
+        warm.fill()
+    else:
+        if child is not None:
+            child.discard()
+            child = None
+        process = subprocess.Popen(
+            [sys.executable, "-m", "conversions.converters", *argv],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            cwd=str(workdir),
+            env=child_env(env),
+            start_new_session=True,
+        )
+        if warm is not None and warm.started:  # its child died or failed: warm the next job
+            warm.fill()
     readers = [
         threading.Thread(target=_pump, args=(process.stdout, "events", inbox), daemon=True),
         threading.Thread(target=_pump, args=(process.stderr, "output", inbox), daemon=True),
@@ -160,7 +184,11 @@ def run_child(
     for reader in readers:
         reader.join(timeout=10)
     drain()
-    return _outcome(process.returncode, final, stopped, limits)
+    if child is not None:
+        child.clean()
+    outcome = _outcome(process.returncode, final, stopped, limits)
+    outcome.warm = child is not None
+    return outcome
 
 
 def _parse_event(line: str) -> dict | None:

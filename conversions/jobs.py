@@ -1,7 +1,14 @@
-"""The django-q2 entry points. Tasks are plain functions given ids, never objects."""
+"""The django-q2 entry points. Tasks are plain functions given ids, never objects.
+
+The web process imports this module to enqueue; the worker's modules (the pipeline, the child
+launcher, inspections) are imported only when a worker runs an entry point, so the web process never
+loads them (tests/conversions/test_web_imports.py holds that).
+"""
 
 import logging
 import os
+import socket
+import time
 
 from django.conf import settings
 from django.db import transaction
@@ -9,11 +16,14 @@ from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from conversions.converters.targets import queue_for
-from conversions.inspection import InspectionError, inspect_location
 from conversions.models import ConversionTask, Inspection, Worker
-from conversions.pipeline import Attempt, worker_name
 
 logger = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    """The registry name of the `manage.py worker` this process serves (host:pid), else host:pid."""
+    return os.getenv("WORKER_NAME") or f"{socket.gethostname()}:{os.getpid()}"
 
 
 def deliver(task_id: int, queue: str) -> None:
@@ -21,6 +31,7 @@ def deliver(task_id: int, queue: str) -> None:
     async_task(
         "conversions.jobs.run_conversion",
         task_id,
+        time.time(),
         cluster=settings.QUEUE_NAMESPACE + queue,
         task_name=f"convert-{task_id}",
     )
@@ -45,8 +56,10 @@ def _this_worker_is_stopping() -> bool:
     )
 
 
-def run_conversion(task_id: int) -> str:
-    """Claim the task and convert it; a task already claimed, canceled or deleted is left alone."""
+def run_conversion(task_id: int, queued: float | None = None) -> str:
+    """Claim the task and convert it; a task already claimed, canceled or deleted is left alone.
+
+    `queued`: when it was handed to the broker (time.time()), for report.json's queue wait."""
     task = ConversionTask.objects.select_related("template", "owner").filter(pk=task_id).first()
     if task is None:
         return "deleted"
@@ -58,7 +71,9 @@ def run_conversion(task_id: int) -> str:
     if attempt is None:
         logger.info("task %s is %s: not claimed", task_id, task.status)
         return "skipped"
-    Attempt(task, attempt).run()
+    from conversions.pipeline import Attempt  # a worker module: see the module's docstring
+
+    Attempt(task, attempt, queued).run()
     task.refresh_from_db(fields=["status"])
     return task.status
 
@@ -92,6 +107,8 @@ def run_inspection(inspection_id: int) -> str:
         return "handed back"
     if not inspection.claim(worker=worker_name()):
         return "skipped"
+    from conversions.inspection import InspectionError, inspect_location  # a worker module
+
     try:
         report = inspect_location(inspection.location, inspection.chip, user=inspection.owner)
     except InspectionError as exc:

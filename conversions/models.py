@@ -45,6 +45,17 @@ class ConversionTask(models.Model):
         FAILED = "failed", _("Failed")
         CANCELED = "canceled", _("Canceled")
 
+    class Stage(models.TextChoices):
+        """Where a task is, in order; converters/base.py's STAGES gives each its progress."""
+
+        QUEUED = "queued", _("Queued")
+        STAGING = "staging", _("Staging")
+        CHECKING = "checking", _("Checking")
+        CONVERTING = "converting", _("Converting")
+        VERIFYING = "verifying", _("Verifying")
+        PUBLISHING = "publishing", _("Publishing")
+        DONE = "done", _("Done")
+
     ACTIVE = (Status.INITIALIZING, Status.RUNNING)
     ENDED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
 
@@ -62,7 +73,7 @@ class ConversionTask(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.INITIALIZING
     )
-    stage = models.CharField(_("stage"), max_length=16, default="queued")
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     created = models.DateTimeField(_("created"), default=timezone.now)
     started = models.DateTimeField(_("started"), null=True, blank=True)
@@ -277,6 +288,7 @@ class Worker(models.Model):
         LOST = "lost", _("Lost")
 
     SANDBOX = "sandbox"  # the capabilities entry of the converter sandbox (not a converter)
+    WARM = "warm"  # and of its warm children: {"enabled", "children", "memory_mb"}
 
     name = models.CharField(max_length=200, unique=True)  # host:pid, as in ConversionTask.worker
     host = models.CharField(max_length=200)
@@ -326,7 +338,18 @@ class Worker(models.Model):
 
     @property
     def converters(self) -> dict[str, dict]:
-        return {k: v for k, v in self.capabilities.items() if k != self.SANDBOX}
+        return {k: v for k, v in self.capabilities.items() if k not in (self.SANDBOX, self.WARM)}
+
+    @property
+    def warm(self) -> dict:
+        """Its warm converter children now: {"enabled", "children", "memory_mb"} ({} unknown)."""
+        return self.capabilities.get(self.WARM) or {}
+
+    def report_warm(self, warm: dict) -> None:
+        """Keep what the worker says of its warm children (written only when it changed)."""
+        if self.capabilities.get(self.WARM) != warm:
+            self.capabilities[self.WARM] = warm
+            Worker.objects.filter(pk=self.pk).update(capabilities=self.capabilities)
 
     @property
     def sandbox(self) -> dict:

@@ -6,9 +6,7 @@ token, so a worker whose attempt is stale (the task was canceled, reaped or re-r
 
 import json
 import logging
-import os
 import shutil
-import socket
 import threading
 import time
 import uuid
@@ -22,9 +20,10 @@ from conversions.claims import claim_output
 from conversions.converters.base import STAGES, ConversionError, Job
 from conversions.converters.layout import check_layout
 from conversions.converters.report import Report, clean, dumps
-from conversions.isolation import Limits, Outcome, run_child
+from conversions.isolation import Limits, Outcome, run_child, warm_slot
 from conversions.models import ConversionTask
 from conversions.sandbox import Sandbox
+from conversions.timings import Clock
 
 logger = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.5
@@ -67,8 +66,11 @@ class TaskLog:
 
 
 class Attempt:
-    def __init__(self, task: ConversionTask, attempt: uuid.UUID):
+    def __init__(self, task: ConversionTask, attempt: uuid.UUID, queued: float | None = None):
+        """`queued`: when the task went to the broker (time.time()); default: its creation."""
         self.task, self.attempt = task, attempt
+        self.clock = Clock(queued or task.created.timestamp())
+        self.clock.mark("claimed", task.started.timestamp() if task.started else None)
         self.log = TaskLog(task, attempt)
         self.workdir = Path(settings.WORK_DIR) / f"task-{task.pk}-{attempt.hex[:8]}"
         self.stop_beating = threading.Event()
@@ -151,6 +153,7 @@ class Attempt:
         job_path = self.workdir / "job.json"
         job.dump(job_path)
         self.log.flush()  # the staging lines are on the page before the converter starts
+        self.clock.mark("handed")
         outcome = run_child(
             job_path,
             self._limits(),
@@ -158,6 +161,14 @@ class Attempt:
             lambda line: self.log.add(line, "tool"),
             should_stop=self._should_stop,
             sandbox=Sandbox.from_settings(settings),
+            warm=warm_slot(settings),
+        )
+        self.clock.mark("ended")
+        self.clock.warm = outcome.warm
+        self.log.add(
+            "Converter child: warm (started before the task)"
+            if outcome.warm
+            else "Converter child: started for this task"
         )
         self.log.flush()
         if outcome.reason == "canceled" or self.stale or self.log.stale:
@@ -187,9 +198,12 @@ class Attempt:
         return self.stale or self.log.stale
 
     def _on_event(self, event: dict) -> None:
-        if event.get("event") == "log":
+        if event.get("event") == "ready":
+            self.clock.mark("ready", event.get("at"))
+        elif event.get("event") == "log":
             self.log.add(event.get("message", ""), event.get("level", "info"))
         elif event.get("event") == "stage" and event.get("stage") in STAGES:
+            self.clock.mark(event["stage"], event.get("at"))
             if event["stage"] == self.task.stage:
                 return
             self.log.add(f"Stage: {event['stage']}")
@@ -278,12 +292,9 @@ class Attempt:
             "conversion, job_log.txt and report.json"
         )
         self.log.flush()
+        self.clock.mark("published")
+        report["timings"] = {**(report.get("timings") or {}), "task": self.clock.report()}
         log_path, report_path = self.workdir / "job_log.txt", self.workdir / "report.json"
         log_path.write_text(self.log.text())
         report_path.write_text(dumps(report, indent=2, sort_keys=True))
         target.publish(files + [(log_path, "job_log.txt"), (report_path, "report.json")])
-
-
-def worker_name() -> str:
-    """The registry name of the `manage.py worker` this process serves (host:pid), else host:pid."""
-    return os.getenv("WORKER_NAME") or f"{socket.gethostname()}:{os.getpid()}"

@@ -25,6 +25,7 @@ from conversions.isolation import KILL_GRACE_SECONDS
 from conversions.models import Worker
 from conversions.reaper import fail_running_on, reap
 from conversions.sandbox import status as sandbox_status
+from conversions.warm import idle_children
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ class Supervisor:
             if not self.worker.beat():
                 # Declared lost while this process was frozen: take the registry row back.
                 self.worker = register(self.name, self.queues)
+            self.worker.report_warm(warm_report(self.name))
         except DatabaseError:
             logger.warning("worker heartbeat failed", exc_info=True)
             close_old_connections()
@@ -149,6 +151,18 @@ class Supervisor:
             self._tick()
             time.sleep(0.2)
         return True
+
+
+def warm_report(name: str) -> dict:
+    """The warm converter children of worker `name` waiting now, and their memory (MB, RSS)."""
+    if not settings.WARM_CHILDREN:
+        return {"enabled": False, "children": 0, "memory_mb": 0}
+    found = idle_children(name)
+    return {
+        "enabled": True,
+        "children": len(found),
+        "memory_mb": sum(child["rss_mb"] for child in found),
+    }
 
 
 def _kill_session(cluster: subprocess.Popen) -> None:

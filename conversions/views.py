@@ -9,12 +9,12 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from conversions import access, actions, example, locations
-from conversions.charts import layers_chart, verification_chart
+from conversions.charts import layers_chart, timings_chart, verification_chart
 from conversions.converters.base import STAGES
 from conversions.converters.report import Report
 from conversions.listing import PAGE_SIZES, TaskQuery
@@ -74,22 +74,11 @@ def row(request: HttpRequest, task_id: int) -> HttpResponse:
     return render(request, "conversions/index.html#row", {"task": task})
 
 
-# gettext_lazy by its own name: makemessages extracts only the names it knows (not _lazy)
-STAGE_LABELS = {
-    "staging": gettext_lazy("Staging"),
-    "checking": gettext_lazy("Checking"),
-    "converting": gettext_lazy("Converting"),
-    "verifying": gettext_lazy("Verifying"),
-    "publishing": gettext_lazy("Publishing"),
-    "done": gettext_lazy("Done"),
-}
-
-
 def _stages(task: ConversionTask) -> list[dict]:
     """The stepper of the detail page: each stage done, current, failed or still to come."""
     reached = STAGES.get(task.stage, 0)
     stages = []
-    for key, label in STAGE_LABELS.items():
+    for key, label in ConversionTask.Stage.choices[1:]:  # all but queued
         if task.status == ConversionTask.Status.SUCCEEDED or STAGES[key] < reached:
             state = "done"
         elif key == task.stage or (key == "staging" and task.stage in ("", "queued")):
@@ -130,6 +119,7 @@ def detail(request: HttpRequest, task_id: int) -> HttpResponse:
         "options": _options(task),
         "chart": verification_chart(report),
         "layers_chart": layers_chart(report),
+        "timings": timings_chart(report),
     }
     if request.htmx:  # the status poll: the log has its own poll
         return render(request, "conversions/detail.html#status", context)

@@ -30,7 +30,6 @@ def no_child_here(monkeypatch):
         raise AssertionError("the web process started a converter child")
 
     monkeypatch.setattr("conversions.isolation.run_child", refuse)
-    monkeypatch.setattr("conversions.inspection.run_child", refuse)
 
 
 @pytest.fixture

@@ -2,12 +2,23 @@
 
 import pytest
 
+from conversions.isolation import warm_slot
 from conversions.jobs import run_conversion
 from conversions.models import ConversionTask
 from templates_registry.models import ConversionTemplate
 from tests.helpers import CNN_OPTIONS, make_task
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+@pytest.fixture(autouse=True)
+def warm(settings):
+    """The limits hold for a warm child too: each task here takes one (as in a worker)."""
+    settings.WARM_CHILDREN = True
+    slot = warm_slot(settings)
+    slot.fill()
+    yield slot
+    slot.close()
 
 
 def tiling_graph(path):
@@ -35,6 +46,7 @@ def test_a_graph_that_allocates_too_much_fails_with_the_memory_limit(user, alice
     task.refresh_from_db()
     assert task.status == ConversionTask.Status.FAILED
     assert task.error_message == "The conversion exceeded the 2 GB memory limit."
+    assert "Converter child: warm" in (alice_home / "out/cnn/job_log.txt").read_text()
 
 
 def test_a_conversion_past_its_templates_wall_clock_fails_and_the_next_one_runs(

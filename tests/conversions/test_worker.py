@@ -1,5 +1,6 @@
 """End to end through a real django-q2 worker process and the real `convert` command."""
 
+import json
 import subprocess
 import sys
 
@@ -47,12 +48,18 @@ def test_a_task_created_in_the_console_is_converted_by_the_worker(
         assert (alice_home / "out/web1" / name).is_file(), name
     assert task.worker and task.heartbeat is not None
     # The converter ran confined (Linux with Landlock, as on every host we run tests on).
-    job_log = (alice_home / "out/web1" / "job_log.txt").read_text()
-    assert "Sandbox: Landlock ABI" in job_log
+    log = (alice_home / "out/web1" / "job_log.txt").read_text()
+    assert "Sandbox: Landlock ABI" in log
     # the two converted files, then job_log.txt and report.json: four in all
-    assert "Publish 4 files to out/web1/: 2 from the conversion, job_log.txt and report.json" in (
-        job_log
-    )
+    assert "Publish 4 files to out/web1/: 2 from the conversion, job_log.txt and report.json" in log
+    # WARM_CHILDREN is on: the worker process started a warm child when it spawned.
+    assert "Converter child: warm (started before the task)" in log
+    # report.json says where the time went, phase by phase.
+    timings = json.loads((alice_home / "out/web1" / "report.json").read_text())["timings"]["task"]
+    assert timings["warm_child"] is True
+    phases = ("queue_wait", "staging", "child_start", "audit", "conversion", "verification")
+    assert all(timings[f"{phase}_s"] >= 0 for phase in (*phases, "publishing")), timings
+    assert timings["conversion_s"] > 0 and timings["total_s"] < 180
 
 
 def test_the_worker_keeps_serving_after_a_bad_folder(client, user, cnn_folder, alice_home, worker):

@@ -130,3 +130,32 @@ def test_the_workers_page_lists_workers_with_queues_tools_and_running_tasks(clie
 def test_the_workers_page_needs_a_login(client):
     response = client.get(reverse("conversions:workers"))
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_the_workers_page_shows_warm_children_and_their_memory(client, user, settings, monkeypatch):
+    from conversions import supervisor
+
+    found = [{"pid": 11, "rss_mb": 600}, {"pid": 12, "rss_mb": 612}]
+    monkeypatch.setattr(supervisor, "idle_children", lambda name: found if name == "w:1" else [])
+    warm = supervisor.Supervisor(["cpu"])
+    warm.name, warm.worker = "w:1", register("w:1")
+    warm._tick()
+    settings.WARM_CHILDREN = False
+    cold = supervisor.Supervisor(["cpu"])
+    cold.name, cold.worker = "c:2", register("c:2")
+    cold._tick()
+    assert Worker.objects.get(name="w:1").warm == {
+        "enabled": True,
+        "children": 2,
+        "memory_mb": 1212,
+    }
+    assert "warm" not in Worker.objects.get(name="w:1").converters
+    client.force_login(user)
+    html = client.get(reverse("conversions:workers")).content.decode()
+    cells = {
+        name: html[html.index(f'data-worker="{name}"') :]
+        .split('<td class="warm">')[1]
+        .split("</td>")[0]
+        for name in ("w:1", "c:2")
+    }
+    assert cells == {"w:1": "2 <small>1212 MB</small>", "c:2": "Off"}

@@ -1,5 +1,6 @@
 """Helpers for tests/scale and the scale-out benchmarks: tasks to convert, and their converter children."""
 
+import os
 from pathlib import Path
 
 from conversions.jobs import deliver
@@ -18,7 +19,8 @@ def children(pid: int) -> list[int]:
 
 
 def converter_pids(task_id: int) -> list[int]:
-    """Converter child processes (`python -m conversions.converters run .../task-<id>-*/job.json`)."""
+    """Converter child processes (`python -m conversions.converters run .../task-<id>-*/job.json`),
+    and those a warm child forked for the task (`... warm NAME`, working in .../task-<id>-*/)."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -30,11 +32,19 @@ def converter_pids(task_id: int) -> list[int]:
             continue
         if state == "Z":
             continue
-        if b"conversions.converters" in argv and any(
-            f"/task-{task_id}-".encode() in a for a in argv
-        ):
+        if b"conversions.converters" not in argv:
+            continue
+        mark = f"/task-{task_id}-"
+        if any(mark.encode() in a for a in argv) or (b"warm" in argv and mark in _cwd(proc)):
             found.append(int(proc.name))
     return found
+
+
+def _cwd(proc: Path) -> str:
+    try:
+        return os.readlink(proc / "cwd") + "/"
+    except OSError:
+        return ""
 
 
 def make_tasks(owner, folder: str, count: int, prefix: str = "t") -> list[ConversionTask]:

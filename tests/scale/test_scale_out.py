@@ -102,7 +102,7 @@ def test_cancel_during_a_conversion_kills_the_child_and_the_worker_goes_on(
     task, child = first_converting([task])
     os.kill(child, signal.SIGSTOP)
     client.force_login(user)
-    response = client.post(reverse("conversions:cancel", args=[task.pk]))
+    response = client.post(reverse("conversions:cancel", args=[task.pk]), {"confirm": "1"})
     assert response.status_code == 302
     assert ConversionTask.objects.get(pk=task.pk).status == S.CANCELED
     wait_for(

@@ -18,9 +18,10 @@ from django.urls import reverse
 
 from conversions.converters import confine, landlock
 from conversions.converters.confine import Policy, SandboxRefused
-from conversions.isolation import Limits, run_child
+from conversions.isolation import Limits, child_env, run_child
 from conversions.sandbox import Sandbox, allowed_reads
 from conversions.supervisor import Supervisor, register
+from conversions.warm import WarmSlot
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
 
@@ -90,8 +91,8 @@ def probe(dirs, tmp_path, listener, settings):
     outside = tmp_path / "outside.txt"
     data_file = dirs / "planted.txt"
 
-    def run(mode: str) -> dict:
-        workdir = Path(settings.WORK_DIR) / f"probe-{mode}"
+    def run(mode: str, warm: bool = False) -> dict:
+        workdir = Path(settings.WORK_DIR) / f"probe-{mode}-{warm}"
         workdir.mkdir(parents=True)
         (workdir / "probe.py").write_text(PROBE)
         given = {
@@ -105,6 +106,9 @@ def probe(dirs, tmp_path, listener, settings):
         }
         (workdir / "probe.json").write_text(json.dumps(given))
         lines = []
+        slot = WarmSlot(Path(settings.WORK_DIR), "probe", child_env()) if warm else None
+        if slot:
+            slot.fill()
         outcome = run_child(
             workdir / "probe.py",
             Limits(wall_seconds=120),
@@ -112,8 +116,12 @@ def probe(dirs, tmp_path, listener, settings):
             on_output=lines.append,
             command=("payload",),
             sandbox=Sandbox(mode),
+            warm=slot,
         )
+        if slot:
+            slot.close()  # the one started after the handover
         assert outcome.ok, (outcome.error, lines)
+        assert outcome.warm == warm
         assert (workdir / "inside.txt").is_file()
         return {"answers": outcome.result, "log": lines}
 
@@ -121,8 +129,9 @@ def probe(dirs, tmp_path, listener, settings):
 
 
 @pytest.mark.skipif(landlock_abi() < 6, reason="needs Landlock ABI 6 (Linux 6.12)")
-def test_the_sandboxed_child_reaches_only_its_work_folder(probe, tmp_path, dirs):
-    found = probe("required")
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_the_sandboxed_child_reaches_only_its_work_folder(probe, tmp_path, dirs, warm):
+    found = probe("required", warm)
     answers = found["answers"]
     assert {name for name, answer in answers.items() if answer == "ok"} == REACHABLE, answers
     assert answers["data_dir_file"] == "PermissionError"
@@ -134,8 +143,9 @@ def test_the_sandboxed_child_reaches_only_its_work_folder(probe, tmp_path, dirs)
     assert any("Sandbox: Landlock ABI" in str(line) for line in found["log"])
 
 
-def test_without_the_sandbox_the_same_probe_reaches_everything(probe, tmp_path):
-    found = probe("off")
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_without_the_sandbox_the_same_probe_reaches_everything(probe, tmp_path, warm):
+    found = probe("off", warm)
     assert set(found["answers"].values()) == {"ok"}, found["answers"]
     assert (tmp_path / "outside.txt").read_text() == "written by the child"
     assert any("Sandbox: off (SANDBOX=off)" in str(line) for line in found["log"])

@@ -3,6 +3,7 @@ import json
 import sys
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from conversions import specs
@@ -63,7 +64,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--wait", action="store_true", help="follow the task and exit 0 only if it succeeds"
         )
-        parser.add_argument("--poll", type=float, default=0.5, help=argparse.SUPPRESS)
+        parser.add_argument("--poll", type=float, default=None, help=argparse.SUPPRESS)
 
     def handle(self, *args, **opts):
         owner = self._owner(opts["owner"])
@@ -111,7 +112,7 @@ class Command(BaseCommand):
         task = create_task(owner, form, options_form)
         self.stdout.write(str(task.pk))
         if opts["wait"]:
-            self._follow(task, opts["poll"])
+            self._follow(task, opts["poll"] or settings.CONVERT_POLL_SECONDS)
 
     def _spec(self, opts: dict) -> dict:
         """Fill the flags not given from the job spec in `--spec`; returns its options."""
@@ -149,15 +150,18 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
     def _follow(self, task: ConversionTask, poll: float) -> None:
-        after = 0
+        after, said = 0, 0  # the last log line shown, and how many stages were said
+        stages = [stage for stage in ConversionTask.Stage if stage != ConversionTask.Stage.QUEUED]
         while True:
             task.refresh_from_db()
             for line in task.log_lines.filter(seq__gt=after):
                 self.stderr.write(f"  {line.text}")
-                stage = line.text.removeprefix("Stage: ")
-                if stage in STAGES:
-                    self.stdout.write(f"{stage} {STAGES[stage]}%")
                 after = line.seq
+            if task.stage in stages:  # every stage up to the task's, each once and in order
+                reached = stages.index(task.stage) + 1
+                for stage in stages[said:reached]:
+                    self.stdout.write(f"{stage} {STAGES[stage]}%")
+                said = max(said, reached)
             if not task.is_active:
                 break
             time.sleep(poll)

@@ -1,0 +1,117 @@
+"""Warm converter children: started ahead of the job, yet confined, scrubbed and single-use."""
+
+import json
+import sys
+
+import pytest
+
+from conversions.isolation import Limits, child_env, run_child
+from conversions.sandbox import Sandbox
+from conversions.warm import WarmSlot, idle_children
+from tests.helpers import wait_for
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Linux only (Landlock, /proc)")
+
+PAYLOAD = """
+import json, os
+
+def listed(path):
+    try:
+        return os.listdir(path)
+    except PermissionError:
+        return "refused"
+
+def main():
+    spec = json.load(open("spec.json"))
+    if spec["task"] == "cpu":
+        while True:
+            pass
+    if spec["task"] == "memory":
+        hog = bytearray(3 * 1024 ** 3)
+        return {"allocated": len(hog)}
+    status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+    return {
+        "env": sorted(os.environ),
+        "tmpdir": os.environ["TMPDIR"],
+        "cwd": os.getcwd(),
+        "pid": os.getpid(),
+        "threads": int(status["Threads"]),
+        "outside": listed(spec["outside"]),
+    }
+"""
+
+
+@pytest.fixture
+def warm(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://console:secret@db/console")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-for-children")
+    slot = WarmSlot(tmp_path / "work", "test-host:1", child_env())
+    slot.fill()
+    yield slot
+    slot.close()
+
+
+def payload(tmp_path, slot, task: str, limits: Limits | None = None):
+    workdir = tmp_path / "work" / f"job-{task}"
+    workdir.mkdir(parents=True)
+    (workdir / "payload.py").write_text(PAYLOAD)
+    (workdir / "spec.json").write_text(json.dumps({"task": task, "outside": str(tmp_path)}))
+    lines = []
+    outcome = run_child(
+        workdir / "payload.py",
+        limits or Limits(wall_seconds=120),
+        on_event=lines.append,
+        on_output=lines.append,
+        command=("payload",),
+        sandbox=Sandbox("on"),
+        warm=slot,
+    )
+    return outcome, lines, workdir
+
+
+def test_a_warm_child_takes_one_job_confined_scrubbed_and_is_then_replaced(tmp_path, warm):
+    first = warm.child.process
+    outcome, lines, workdir = payload(tmp_path, warm, "probe")
+    assert outcome.ok and outcome.warm, (outcome.error, lines)
+    found = outcome.result
+    # The job's environment is a cold child's: scrubbed, with the job's own TMPDIR and folder.
+    assert "DATABASE_URL" not in found["env"] and "AWS_SECRET_ACCESS_KEY" not in found["env"]
+    assert "CONVERTER_POLICY" not in found["env"] and "WARM_PARENT" not in found["env"]
+    assert found["tmpdir"] == str(workdir / "tmp") and found["cwd"] == str(workdir)
+    # Confined as one thread (a fork of the warm child), so Landlock holds for the whole process.
+    assert found["threads"] == 1 and found["pid"] != first.pid
+    assert any("Sandbox: Landlock ABI" in str(line) for line in lines)
+    assert found["outside"] == "refused"  # the test's own folder, outside the work folder
+    # Never reused: the child that ran the job is gone, a new one waits, and its import folder too.
+    assert first.poll() is not None
+    assert warm.child is not None and warm.child.process.pid != first.pid
+    assert [p.name for p in (tmp_path / "work").iterdir() if p.name.startswith("warm-")] in (
+        [warm.child.folder.name],
+        [],
+    )
+
+
+def test_the_limits_hold_in_a_warm_child(tmp_path, warm):
+    outcome, lines, _ = payload(tmp_path, warm, "cpu", Limits(wall_seconds=120, cpu_seconds=1))
+    assert (outcome.warm, outcome.reason) == (True, "cpu"), (outcome.error, lines)
+    outcome, lines, _ = payload(tmp_path, warm, "memory", Limits(wall_seconds=120, memory_mb=1024))
+    assert (outcome.warm, outcome.reason) == (True, "memory"), (outcome.error, lines)
+    assert outcome.error == "The conversion exceeded the 1 GB memory limit."
+
+
+def test_idle_warm_children_are_found_with_their_memory(warm):
+    found = wait_for(
+        lambda: [c for c in idle_children("test-host:1") if c["rss_mb"] > 50],
+        timeout=120,
+        what="the warm child to import its libraries",
+    )
+    assert [c["pid"] for c in found] == [warm.child.process.pid]
+    assert idle_children("another-host:1") == []
+
+
+def test_a_warm_child_that_died_is_replaced_by_a_cold_start(tmp_path, warm):
+    warm.child.process.kill()
+    warm.child.process.wait()
+    outcome, lines, _ = payload(tmp_path, warm, "probe")
+    assert outcome.ok and not outcome.warm, (outcome.error, lines)
+    assert warm.child is not None and warm.child.process.poll() is None
