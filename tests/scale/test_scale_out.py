@@ -26,6 +26,13 @@ def attempts(task: ConversionTask) -> int:
     return task.log_lines.filter(text__startswith=f"Task {task.name}: template").count()
 
 
+# The tests that stop, kill or cancel a conversion must catch its child while it runs. A warm
+# child converts the tests' small CNN in well under a second, a window a loaded machine can miss;
+# a cold child imports TensorFlow after it has confined itself, seconds in which it is caught.
+# The drain test keeps warm children on (tests/conversions/test_warm.py covers them closely).
+CATCHABLE = {"WARM_CHILDREN": "off"}
+
+
 def test_two_workers_drain_20_tasks_each_converted_exactly_once(
     workers, user, cnn_folder, alice_home
 ):
@@ -65,7 +72,7 @@ def test_two_workers_drain_20_tasks_each_converted_exactly_once(
 def test_kill_9_of_a_worker_mid_conversion_fails_that_task_as_lost_and_loses_no_other(
     workers, user, cnn_folder, alice_home
 ):
-    first, second = workers.start(), workers.start()
+    first, second = workers.start(**CATCHABLE), workers.start(**CATCHABLE)
     tasks = make_tasks(user, cnn_folder, 4)
     victim_task, child = first_converting(tasks)
     os.kill(child, signal.SIGSTOP)  # hold it mid-conversion
@@ -97,7 +104,7 @@ def test_kill_9_of_a_worker_mid_conversion_fails_that_task_as_lost_and_loses_no_
 def test_cancel_during_a_conversion_kills_the_child_and_the_worker_goes_on(
     workers, client, user, cnn_folder, alice_home
 ):
-    worker = workers.start()
+    worker = workers.start(**CATCHABLE)
     (task,) = make_tasks(user, cnn_folder, 1, prefix="cancel")
     task, child = first_converting([task])
     os.kill(child, signal.SIGSTOP)
@@ -124,7 +131,7 @@ def test_cancel_during_a_conversion_kills_the_child_and_the_worker_goes_on(
 def test_sigterm_lets_the_running_conversion_finish_within_the_grace_period(
     workers, user, cnn_folder, alice_home
 ):
-    worker = workers.start(WORKER_STOP_GRACE=300)
+    worker = workers.start(WORKER_STOP_GRACE=300, **CATCHABLE)
     (task,) = make_tasks(user, cnn_folder, 1, prefix="grace")
     task, _child = first_converting([task])
     worker.send_signal(signal.SIGTERM)
@@ -138,7 +145,7 @@ def test_sigterm_lets_the_running_conversion_finish_within_the_grace_period(
 def test_sigterm_past_the_grace_period_fails_the_task_and_hands_back_the_queue(
     workers, user, cnn_folder, alice_home
 ):
-    worker = workers.start(WORKER_STOP_GRACE=0)
+    worker = workers.start(WORKER_STOP_GRACE=0, **CATCHABLE)
     tasks = make_tasks(user, cnn_folder, 2, prefix="stop")
     running, child = first_converting(tasks)
     waiting = next(t for t in tasks if t.pk != running.pk)
