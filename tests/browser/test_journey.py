@@ -61,7 +61,9 @@ def test_a_user_creates_a_task_and_watches_it_succeed_without_reloading(
     assert page.evaluate("() => window.__notReloaded") is True, "the page reloaded"
     expect(page.locator("#log")).to_contain_text("Model converted successfully")
     expect(page.locator(".stages li.stage-done")).to_have_count(6)
-    expect(page.locator(".chart svg rect")).to_have_count(3)
+    # The verification chart (two sizes, one cosine) and the task's timings bar beside it.
+    expect(page.locator("svg[aria-labelledby='chart-title'] rect")).to_have_count(3)
+    expect(page.locator("figure.timings svg rect").first).to_be_visible()
     screenshot(page, "detail")
 
     page.fill("#log-search", "converted")
