@@ -131,7 +131,7 @@ def parse_tensor_names(text: str) -> list[str]:
     for part in (p.strip() for p in (text or "").split(":")):
         if not part:
             continue
-        if part.isdigit() and names and names[-1].endswith(":0"):
+        if part.isascii() and part.isdigit() and names and names[-1].endswith(":0"):
             names[-1] = f"{names[-1][:-2]}:{part}"
         else:
             names.append(f"{part}:0")

@@ -149,22 +149,7 @@ def test_admin_lists_filters_and_refuses_an_invalid_schema(admin_client):
     )
     template = ConversionTemplate.objects.get(slug="caffe-to-ascend")
     url = f"/admin/templates_registry/conversiontemplate/{template.pk}/change/"
-    form = {
-        "slug": template.slug,
-        "name_en": template.name_en,
-        "name_zh": template.name_zh,
-        "description_en": "d",
-        "description_zh": "d",
-        "chip": "ascend",
-        "framework": "caffe",
-        "model_format": "caffemodel",
-        "output_format": "om",
-        "converter": "ascend",
-        "queue": "cpu",
-        "position": 1,
-        "enabled": "on",
-        "option_schema": json.dumps([{"key": "Bad Key"}]),
-    }
+    form = admin_form(template, [{"key": "Bad Key"}])
     response = admin_client.post(url, form)
     assert response.status_code == 200 and b"missing" in response.content
     form["option_schema"] = json.dumps(template.option_schema)
@@ -348,7 +333,21 @@ def test_admin_accepts_options_without_their_optional_fields_and_shows_indented_
     assert "[\n  {\n    &quot;key&quot;: " in page  # indented, one field per line
     assert "芯片型号" in page  # Chinese labels as written, not \\u escapes
     short = {"key": "note", "label_en": "Note", "type": "string"}
-    form = {
+    form = admin_form(template, [*template.option_schema, short])
+    response = admin_client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    template.refresh_from_db()
+    saved = template.option_schema[-1]
+    assert saved["key"] == "note" and saved["required"] is False and saved["choices"] == []
+    assert schema_errors(template.option_schema) == []
+    form["option_schema"] = json.dumps([{"key": "x", "label_en": "X"}])  # type is needed
+    response = admin_client.post(url, form)
+    assert response.status_code == 200 and "missing type" in response.content.decode()
+
+
+def admin_form(template, option_schema) -> dict:
+    """The admin change form of the caffe-to-ascend template, with `option_schema` typed in."""
+    return {
         "slug": template.slug,
         "name_en": template.name_en,
         "name_zh": template.name_zh,
@@ -362,14 +361,5 @@ def test_admin_accepts_options_without_their_optional_fields_and_shows_indented_
         "queue": "cpu",
         "position": 1,
         "enabled": "on",
-        "option_schema": json.dumps([*template.option_schema, short]),
+        "option_schema": json.dumps(option_schema),
     }
-    response = admin_client.post(url, form)
-    assert response.status_code == 302, response.content.decode()[-2000:]
-    template.refresh_from_db()
-    saved = template.option_schema[-1]
-    assert saved["key"] == "note" and saved["required"] is False and saved["choices"] == []
-    assert schema_errors(template.option_schema) == []
-    form["option_schema"] = json.dumps([{"key": "x", "label_en": "X"}])  # type is needed
-    response = admin_client.post(url, form)
-    assert response.status_code == 200 and "missing type" in response.content.decode()
