@@ -217,3 +217,25 @@ def test_a_layer_outside_the_set_is_refused_by_name():
         "Layer 'odd' is a MyFancyLayer layer, which the Caffe reference does not compute; it "
         "computes: AbsVal, BatchNorm, Bias,"
     )
+
+
+def test_two_input_scale_and_bias_take_their_second_input_along_axis():
+    net = CaffeNet("t", seed=3)
+    net.input("x", [2, 3, 4, 5])
+    net.input("by_sample", [2, 3])
+    net.input("by_row", [3, 4])
+    net.layer("a", "Scale", ["x", "by_sample"], scale_param="axis: 0 num_axes: 3")
+    net.layer("b", "Scale", ["a", "by_row"], blobs=[(3, 4)], scale_param="axis: 1 bias_term: true")
+    net.layer("c", "Bias", ["b", "by_sample"], bias_param="axis: 0")
+    inputs = {
+        "x": RNG.standard_normal((2, 3, 4, 5)).astype(np.float32),
+        "by_sample": RNG.standard_normal((2, 3)).astype(np.float32),
+        "by_row": RNG.standard_normal((3, 4)).astype(np.float32),
+    }
+    out = run(net, inputs)
+    (bias,) = blobs(net, "b")
+    a = inputs["x"] * inputs["by_sample"][:, :, None, None]  # num_axes is ignored with two inputs
+    close(out["a"], a)
+    b = a * inputs["by_row"][None, :, :, None] + bias[None, :, :, None]
+    close(out["b"], b)
+    close(out["c"], b + inputs["by_sample"][:, :, None, None])

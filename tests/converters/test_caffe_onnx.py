@@ -81,6 +81,38 @@ def every_layer() -> CaffeNet:
     return net
 
 
+def squeeze_excitation() -> CaffeNet:
+    """A squeeze-and-excitation block as SENet's Caffe models write it: global pooling, two
+    InnerProducts and a Sigmoid make one gate per channel, a two-input Scale (axis 0: the gate is
+    N x C) multiplies the features by it; a second two-input Scale (axis 1, with a learned bias)
+    takes the gate reshaped to C, and a two-input Bias adds the gate once more."""
+    net = CaffeNet("se", seed=13)
+    net.input("data", [1, 8, 6, 6])
+    net.layer(
+        "conv", "Convolution", ["data"], blobs=[(8, 8, 3, 3), (8,)],
+        convolution_param="num_output: 8 kernel_size: 3 pad: 1",
+    )  # fmt: skip
+    net.layer("squeeze", "Pooling", ["conv"], pooling_param="pool: AVE global_pooling: true")
+    net.layer(
+        "reduce", "InnerProduct", ["squeeze"], blobs=[(2, 8), (2,)],
+        inner_product_param="num_output: 2",
+    )  # fmt: skip
+    net.layer("reduce_relu", "ReLU", ["reduce"], ["reduce"])
+    net.layer(
+        "expand", "InnerProduct", ["reduce"], blobs=[(8, 2), (8,)],
+        inner_product_param="num_output: 8",
+    )  # fmt: skip
+    net.layer("gate", "Sigmoid", ["expand"])
+    net.layer("excite", "Scale", ["conv", "gate"], scale_param="axis: 0")
+    net.layer("channels", "Reshape", ["gate"], reshape_param="shape { dim: -1 }")
+    net.layer(
+        "regate", "Scale", ["excite", "channels"], blobs=[(8,)],
+        scale_param="axis: 1 bias_term: true",
+    )  # fmt: skip
+    net.layer("shift", "Bias", ["regate", "gate"], bias_param="axis: 0")
+    return net
+
+
 def parity(tmp_path, net: CaffeNet, samples: int = 3):
     model = read_caffe(*net.write(tmp_path))
     onnx_model = to_onnx(model)
@@ -136,3 +168,12 @@ def test_layers_outside_the_set_are_refused_by_name(tmp_path):
         f"does not support. Supported layer types: {', '.join(sorted(RULES))}."
         for name, kind in (("norm", "Normalize"), ("mine", "MyFancyLayer"))
     ]
+
+
+def test_a_two_input_scale_gates_channels_as_the_reference_does(tmp_path):
+    model, onnx_model, rows = parity(tmp_path, squeeze_excitation())
+    assert model.outputs == ["shift"]
+    assert rows[0]["verdict"] == "pass" and rows[0]["max_abs_error"] <= 1e-4, rows
+    constants = {tensor.name for tensor in onnx_model.graph.initializer}
+    assert "regate/bias" in constants  # the learned bias; the factors are the gate itself
+    assert not {"excite/factor", "regate/factor"} & constants

@@ -119,6 +119,27 @@ def test_shapes_caffe_refuses_are_problems_named_by_layer():
     assert found["after"] == [None]
 
 
+def test_a_two_input_scale_needs_a_second_input_that_fits_from_its_axis():
+    net = CaffeNet("t")
+    net.input("x", [1, 8, 6, 6])
+    net.input("gate", [1, 8])
+    net.input("pooled", [1, 8, 1, 1])
+    net.layer("se", "Scale", ["x", "gate"], scale_param="axis: 0 num_axes: 1")
+    net.layer("rows", "Scale", ["x", "pooled"], scale_param="axis: 1")
+    net.layer("wrong", "Scale", ["x", "pooled"], scale_param="axis: 0")
+    net.layer("shift", "Bias", ["x", "gate"], bias_param="axis: 1")
+    found, problems = shapes_of(net, {"x": [1, 8, 6, 6], "gate": [1, 8], "pooled": [1, 8, 1, 1]})
+    assert found["se"] == [[1, 8, 6, 6]]
+    assert [p.split(":", 1)[0] for p in problems] == [
+        "Layer 'rows' (Scale)", "Layer 'wrong' (Scale)", "Layer 'shift' (Bias)"
+    ]  # fmt: skip
+    assert problems[1] == (
+        "Layer 'wrong' (Scale): its second input [1,8,1,1] must match the axes of its first "
+        "[1,8,6,6] from axis 0 on. Check the input shape and the layer's parameters in the "
+        ".prototxt."
+    )
+
+
 def test_the_blobs_each_weighted_layer_needs():
     net = CaffeNet("t")
     net.input("x", [1, 6, 5, 5])

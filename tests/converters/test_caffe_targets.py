@@ -8,7 +8,7 @@ import pytest
 
 from conversions.converters.base import ConversionError
 from tests.converters.direct import convert_directly
-from tests.converters.test_caffe_onnx import every_layer
+from tests.converters.test_caffe_onnx import every_layer, squeeze_excitation
 
 
 @pytest.fixture
@@ -98,3 +98,14 @@ def test_caffe_to_tflite_keeps_parity_with_the_reference(caffe_input, tmp_path, 
     config = json.loads((tmp_path / "out/model/config.json").read_text())
     assert [o["key"] for o in config["outputs"]] == ["prob", "side"]
     assert config["inputs"][0]["shape"] == [1, 3, 12, 12]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key, chip", [("onnx", "gpu"), ("tflite", "arm")])
+def test_a_squeeze_excitation_block_converts_with_parity(tmp_path, key, chip):
+    squeeze_excitation().write(tmp_path / "in/model")
+    report, _ = convert_directly(key, tmp_path / "in", tmp_path / "out", "caffemodel", chip, {})
+    verification = report["verification"]
+    assert verification["verdict"] == "pass", verification
+    assert "NumPy reference forward pass of the Caffe model" in verification["checked_with"]
+    assert [row["max_abs_error"] <= 1e-4 for row in verification["outputs"]] == [True]

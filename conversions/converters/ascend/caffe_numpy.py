@@ -156,9 +156,11 @@ def _scale(layer, ins, params, outs):
     return [y.astype(np.float32, copy=False)]
 
 
-def _bias(layer, x, params):
-    axis = canonical_axis(layer.bias_param.axis, x.ndim)
-    return x + _along(params[0], axis, x.ndim)
+def _bias(layer, ins, params, outs):
+    x = ins[0]
+    axis = canonical_axis(layer.bias_param.axis, x.ndim) if x.ndim else 0
+    bias = ins[1] if len(ins) > 1 else params[0]
+    return [(x + _along(bias, axis, x.ndim)).astype(np.float32, copy=False)]
 
 
 def _inner_product(layer, x, params):
@@ -256,7 +258,7 @@ LAYERS = {
     "InnerProduct": _one(_inner_product),
     "BatchNorm": _one(_batch_norm),
     "Scale": _scale,
-    "Bias": _one(_bias),
+    "Bias": _bias,
     "ReLU": _one(_relu),
     "PReLU": _one(_prelu),
     "ELU": _one(_elu),

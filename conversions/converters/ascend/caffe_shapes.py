@@ -192,6 +192,21 @@ def _same(layer, ins):
     return [list(ins[0]) for _ in layer.top]
 
 
+def _scaled(layer, ins):
+    """Scale and Bias: with two inputs the second (the factor or the bias) must match the first's
+    axes from `axis` on, for as many axes as it has (num_axes is then ignored, as in Caffe)."""
+    if len(ins) > 1:
+        shape, by = ins[0], ins[1]
+        param = layer.scale_param if layer.type == "Scale" else layer.bias_param
+        axis = canonical_axis(param.axis, len(shape)) if by else 0
+        if shape[axis : axis + len(by)] != list(by):
+            raise ShapeError(
+                f"its second input {_show(by)} must match the axes of its first {_show(shape)} "
+                f"from axis {axis} on"
+            )
+    return _same(layer, ins)
+
+
 def _eltwise(layer, ins):
     for shape in ins[1:]:
         if shape != ins[0]:
@@ -328,11 +343,13 @@ def _show(shape: Shape) -> str:
 
 Rule = Callable[[object, list[list[int]]], list[Shape]]
 ELEMENTWISE = (
-    "BatchNorm Scale Bias ReLU PReLU ELU Sigmoid TanH AbsVal BNLL Exp Log Power Threshold Dropout "
+    "BatchNorm ReLU PReLU ELU Sigmoid TanH AbsVal BNLL Exp Log Power Threshold Dropout "
     "LRN Softmax Normalize MVN Split Clip Swish"
 ).split()
 RULES: dict[str, Rule] = {
     **dict.fromkeys(ELEMENTWISE, _same),
+    "Scale": _scaled,
+    "Bias": _scaled,
     "Convolution": _convolution,
     "Deconvolution": lambda layer, ins: _convolution(layer, ins, deconvolution=True),
     "InnerProduct": _inner_product,

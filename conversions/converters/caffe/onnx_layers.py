@@ -195,9 +195,7 @@ def _scale(b: Builder, layer, ins, shapes, blobs, outs):
     param, rank = layer.scale_param, len(shapes[0])
     axis = canonical_axis(param.axis, rank) if rank else 0
     if len(ins) > 1:
-        factor_shape = [*shapes[1], *[1] * (rank - axis - len(shapes[1]))]
-        shape = b.const(f"{layer.name}/factor_shape", np.array(factor_shape))
-        factor = b.node("Reshape", [ins[1], shape], f"{layer.name}/factor")[0]
+        factor = _second(b, layer, ins, shapes, axis)
     else:
         factor = b.const(f"{layer.name}/factor", _along(blobs[0], axis, rank))
     if not param.bias_term:
@@ -207,9 +205,20 @@ def _scale(b: Builder, layer, ins, shapes, blobs, outs):
     return b.node("Add", [y, bias], layer.name)
 
 
+def _second(b: Builder, layer, ins, shapes, axis: int) -> str:
+    """The second input of a Scale or Bias, reshaped to broadcast along `axis` of the first."""
+    shape = [*shapes[1], *[1] * (len(shapes[0]) - axis - len(shapes[1]))]
+    reshape = [ins[1], b.const(f"{layer.name}/second_shape", np.array(shape))]
+    return b.node("Reshape", reshape, f"{layer.name}/second")[0]
+
+
 def _bias(b: Builder, layer, ins, shapes, blobs, outs):
-    axis = canonical_axis(layer.bias_param.axis, len(shapes[0]))
-    bias = b.const(f"{layer.name}/bias", _along(blobs[0], axis, len(shapes[0])))
+    rank = len(shapes[0])
+    axis = canonical_axis(layer.bias_param.axis, rank) if rank else 0
+    if len(ins) > 1:
+        bias = _second(b, layer, ins, shapes, axis)
+    else:
+        bias = b.const(f"{layer.name}/bias", _along(blobs[0], axis, rank))
     return b.node("Add", [ins[0], bias], layer.name)
 
 

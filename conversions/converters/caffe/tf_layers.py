@@ -155,15 +155,28 @@ def _batch_norm(tf, layer, ins, shapes, blobs, outs):
     ]
 
 
+def _second(tf, ins, shapes, axis: int, rank: int):
+    """The second input of a Scale or Bias, broadcastable along `axis` of the first."""
+    return tf.reshape(ins[1], [*shapes[1], *[1] * (rank - axis - len(shapes[1]))])
+
+
 def _scale(tf, layer, ins, shapes, blobs, outs):
     param, rank = layer.scale_param, len(shapes[0])
     axis = canonical_axis(param.axis, rank) if rank else 0
     if len(ins) > 1:
-        factor = tf.reshape(ins[1], [*shapes[1], *[1] * (rank - axis - len(shapes[1]))])
+        factor = _second(tf, ins, shapes, axis, rank)
     else:
         factor = _along(blobs[0], axis, rank)
     y = ins[0] * factor
     return [y + _along(blobs[-1], axis, rank) if param.bias_term else y]
+
+
+def _bias(tf, layer, ins, shapes, blobs, outs):
+    rank = len(shapes[0])
+    axis = canonical_axis(layer.bias_param.axis, rank) if rank else 0
+    if len(ins) > 1:
+        return [ins[0] + _second(tf, ins, shapes, axis, rank)]
+    return [ins[0] + _along(blobs[0], axis, rank)]
 
 
 def _eltwise(tf, layer, ins, shapes, blobs, outs):
@@ -226,10 +239,7 @@ RULES = {
     "LRN": _lrn,
     "BatchNorm": _batch_norm,
     "Scale": _scale,
-    "Bias": lambda tf, layer, ins, shapes, blobs, outs: [
-        ins[0]
-        + _along(blobs[0], canonical_axis(layer.bias_param.axis, len(shapes[0])), len(shapes[0]))
-    ],
+    "Bias": _bias,
     "ReLU": _one(_relu),
     "PReLU": _one(_prelu),
     "ELU": _one(_elu),
