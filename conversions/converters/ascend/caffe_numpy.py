@@ -14,6 +14,7 @@ from functools import cache
 import numpy as np
 
 from conversions.converters.ascend import caffe_spatial
+from conversions.converters.ascend.caffe_fusion import batch_norm_affine, fuse
 from conversions.converters.ascend.caffe_shapes import (
     ShapeError,
     canonical_axis,
@@ -66,7 +67,7 @@ def prepare(net, weights: dict[str, list[np.ndarray]], input_shapes: dict[str, l
             )
         params = shaped_blobs(layer, entry.inputs, weights.get(layer.name, []))
         steps.append((layer, rule, params, entry.outputs))
-    return Plan(steps)
+    return Plan(fuse(steps))
 
 
 class Plan:
@@ -135,13 +136,8 @@ def _one(fn):
 
 
 def _batch_norm(layer, x, params):
-    mean, variance, factor = params
-    scale = 0.0 if factor.reshape(-1)[0] == 0 else 1.0 / factor.reshape(-1)[0]
-    eps = layer.batch_norm_param.eps
-    # per channel in float64, then one multiply-add: (x - mean) / sqrt(variance + eps)
-    factor = 1.0 / np.sqrt(variance.astype(np.float64) * scale + eps)
-    shift = -mean.astype(np.float64) * scale * factor
-    y = x * _along(factor.astype(np.float32), 1, x.ndim)
+    multiplier, shift = batch_norm_affine(layer, params)  # per channel in float64
+    y = x * _along(multiplier.astype(np.float32), 1, x.ndim)
     y += _along(shift.astype(np.float32), 1, x.ndim)
     return y
 
@@ -198,6 +194,8 @@ def _eltwise(layer, ins, params, outs):
         coeffs = list(param.coeff) or [1.0] * len(ins)
         if len(coeffs) != len(ins):
             raise ShapeError(f"{len(coeffs)} coeff values for {len(ins)} inputs")
+        if coeffs in ([1.0, 1.0], [1.0, -1.0]):  # one float32 rounding, as float64 then float32
+            return [np.add(*ins) if coeffs[1] > 0 else np.subtract(*ins)]
         y = sum(c * x.astype(np.float64) for c, x in zip(coeffs, ins, strict=True))
     return [y.astype(np.float32)]
 

@@ -6,7 +6,7 @@ tensordot calls. Inputs are float32 N x C x H x W arrays.
 """
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from conversions.converters.ascend.caffe_shapes import ShapeError, conv_geometry, pooling_window
 
@@ -17,21 +17,24 @@ def _four_d(x: np.ndarray, what: str) -> None:
 
 
 def _columns(padded: np.ndarray, kernel, stride, dilation, out) -> np.ndarray:
-    """im2col: C x KH x KW x N x OH x OW, one strided slice copied per kernel position."""
+    """im2col: (C * KH * KW) x (N * OH * OW), copied in one go from a strided view of the input."""
     n, c = padded.shape[:2]
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out
     if (kh, kw, sh, sw, n) == (1, 1, 1, 1, 1):  # a 1x1 convolution reads the input as it is
-        return padded[0]
-    cols = np.empty((c, kh, kw, n, oh, ow), padded.dtype)
-    for a in range(kh):
-        for b in range(kw):
-            rows = slice(a * dh, a * dh + sh * (oh - 1) + 1, sh)
-            columns = slice(b * dw, b * dw + sw * (ow - 1) + 1, sw)
-            cols[:, a, b] = padded[:, :, rows, columns].transpose(1, 0, 2, 3)
-    return cols
+        return padded[0].reshape(c, -1)
+    sn, sc, sy, sx = padded.strides
+    windows = as_strided(  # C x KH x KW x N x OH x OW, every kernel position over the output
+        padded,
+        (c, kh, kw, n, oh, ow),
+        (sc, sy * dh, sx * dw, sn, sy * sh, sx * sw),
+        writeable=False,
+    )
+    return windows.reshape(c * kh * kw, n * oh * ow)
 
 
 def convolution(layer, x: np.ndarray, blobs: list[np.ndarray]) -> np.ndarray:
+    """Caffe's convolution: one matrix product per group over the im2col columns. A second blob
+    is the bias (a plan may have folded a BatchNorm or Scale into both blobs, see caffe_fusion)."""
     _four_d(x, "convolutions")
     param = layer.convolution_param
     g = conv_geometry(param, list(x.shape))
@@ -46,16 +49,21 @@ def convolution(layer, x: np.ndarray, blobs: list[np.ndarray]) -> np.ndarray:
         padded[:, :, ph : ph + h, pw : pw + w] = x
     cols = _columns(padded, (kh, kw), (sh, sw), (dh, dw), out)
     group = param.group
-    out_group = outputs // group
-    parts = [  # one matrix product per group: (out_group, C/group * KH * KW) @ (.., N * OH * OW)
-        weights[i * out_group : (i + 1) * out_group].reshape(out_group, -1)
-        @ cols[i * per_group : (i + 1) * per_group].reshape(per_group * kh * kw, -1)
-        for i in range(group)
-    ]
-    y = np.concatenate(parts).reshape(outputs, n, *out).transpose(1, 0, 2, 3)
-    if param.bias_term:
-        y = y + blobs[1].reshape(1, -1, 1, 1)
-    return np.ascontiguousarray(y, dtype=np.float32)
+    if group == 1:
+        y = weights.reshape(outputs, -1) @ cols
+    else:  # one matrix product per group: (out_group, C/group * KH * KW) @ (.., N * OH * OW)
+        out_group, rows = outputs // group, per_group * kh * kw
+        y = np.empty((outputs, cols.shape[1]), np.float32)
+        for i in range(group):
+            np.matmul(
+                weights[i * out_group : (i + 1) * out_group].reshape(out_group, -1),
+                cols[i * rows : (i + 1) * rows],
+                out=y[i * out_group : (i + 1) * out_group],
+            )
+    if len(blobs) > 1:
+        y += blobs[1].reshape(-1, 1)
+    y = y.reshape(outputs, n, *out)
+    return y[None, :, 0] if n == 1 else np.ascontiguousarray(y.transpose(1, 0, 2, 3))
 
 
 def deconvolution(layer, x: np.ndarray, blobs: list[np.ndarray]) -> np.ndarray:
@@ -94,6 +102,22 @@ def _windows_1d(size: int, out: int, kernel: int, stride: int, pad: int) -> np.n
     return ends - starts
 
 
+def _along_windows(a: np.ndarray, axis: int, kernel: int, stride: int, out: int, combine):
+    """`combine` (maximum or add) of the `kernel` window positions along `axis`: `out` values."""
+
+    def window(start):
+        index = [slice(None)] * a.ndim
+        index[axis] = slice(start, start + stride * (out - 1) + 1, stride)
+        return a[tuple(index)]
+
+    if kernel == 1:
+        return window(0).copy()
+    total = combine(window(0), window(1))
+    for start in range(2, kernel):
+        combine(total, window(start), out=total)
+    return total
+
+
 def pool(x: np.ndarray, method: int, out: tuple[int, int], kernel, stride, pad) -> np.ndarray:
     """MAX (0) or AVE (1) pooling with Caffe's padding and divisor, to an `out` H x W."""
     _four_d(x, "pooling")
@@ -102,15 +126,10 @@ def pool(x: np.ndarray, method: int, out: tuple[int, int], kernel, stride, pad) 
     fill, dtype = (-np.inf, np.float32) if method == 0 else (0.0, np.float64)  # exact max, sums
     padded = np.full((n, c, max(need_h, h + pad[0]), max(need_w, w + pad[1])), fill, dtype)
     padded[:, :, pad[0] : pad[0] + h, pad[1] : pad[1] + w] = x
-    (sh, sw), (oh, ow) = stride, out
-    windows = (  # one strided view per kernel position
-        padded[:, :, a : a + sh * (oh - 1) + 1 : sh, b : b + sw * (ow - 1) + 1 : sw]
-        for a in range(kernel[0])
-        for b in range(kernel[1])
-    )
-    total = next(windows).copy()
-    for window in windows:
-        (np.maximum if method == 0 else np.add)(total, window, out=total)
+    combine = np.maximum if method == 0 else np.add
+    # separable: over the window's columns, then its rows (a kernel-sized window, fewer passes)
+    rows = _along_windows(padded, 3, kernel[1], stride[1], out[1], combine)
+    total = _along_windows(rows, 2, kernel[0], stride[0], out[0], combine)
     if method == 0:
         return total
     divisor = np.outer(
