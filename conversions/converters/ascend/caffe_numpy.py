@@ -60,12 +60,17 @@ def prepare(net, weights: dict[str, list[np.ndarray]], input_shapes: dict[str, l
         if layer.type == "Input":
             continue
         rule = LAYERS.get(layer.type)
-        if rule is None:
+        if layer.type not in LAYERS:
             raise ReferenceError(
                 f"Layer '{layer.name}' is a {layer.type} layer, which the Caffe reference does not "
                 f"compute; it computes: {', '.join(sorted(LAYERS))}."
             )
         params = shaped_blobs(layer, entry.inputs, weights.get(layer.name, []))
+        if layer.type == "Convolution":  # the geometry worked out once, here
+            try:
+                rule = caffe_spatial.convolution_rule(layer, entry.inputs[0])
+            except ShapeError as exc:
+                raise ReferenceError(f"Layer '{layer.name}' ({layer.type}): {exc}.") from None
         steps.append((layer, rule, params, entry.outputs))
     return Plan(fuse(steps))
 
@@ -74,7 +79,7 @@ class Plan:
     """A planned forward pass (see prepare)."""
 
     def __init__(self, steps):
-        self.steps = steps
+        self.steps = [(*step, tuple(step[0].bottom), tuple(step[0].top)) for step in steps]
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict:
         with _one_blas_thread():
@@ -82,12 +87,12 @@ class Plan:
 
     def _run(self, inputs) -> dict:
         blobs = {name: np.asarray(array, dtype=np.float32) for name, array in inputs.items()}
-        for layer, rule, params, outputs in self.steps:
+        for layer, rule, params, outputs, bottoms, tops in self.steps:
             try:
-                outs = rule(layer, [blobs[b] for b in layer.bottom], params, outputs)
+                outs = rule(layer, [blobs[b] for b in bottoms], params, outputs)
             except ShapeError as exc:
                 raise ReferenceError(f"Layer '{layer.name}' ({layer.type}): {exc}.") from None
-            for top, out in zip(layer.top, outs, strict=True):
+            for top, out in zip(tops, outs, strict=True):
                 blobs[top] = out
         return blobs
 
@@ -249,7 +254,7 @@ def _reshaped(layer, ins, params, outs):
 
 
 LAYERS = {
-    "Convolution": _one(lambda layer, x, p: caffe_spatial.convolution(layer, x, p)),
+    "Convolution": None,  # planned per input shape: caffe_spatial.convolution_rule
     "Deconvolution": _one(lambda layer, x, p: caffe_spatial.deconvolution(layer, x, p)),
     "Pooling": lambda layer, ins, p, outs: [caffe_spatial.pooling(layer, ins[0], outs[0])],
     "LRN": _one(lambda layer, x, p: caffe_spatial.lrn(layer, x)),

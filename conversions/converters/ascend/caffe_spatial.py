@@ -32,38 +32,40 @@ def _columns(padded: np.ndarray, kernel, stride, dilation, out) -> np.ndarray:
     return windows.reshape(c * kh * kw, n * oh * ow)
 
 
-def convolution(layer, x: np.ndarray, blobs: list[np.ndarray]) -> np.ndarray:
-    """Caffe's convolution: one matrix product per group over the im2col columns. A second blob
-    is the bias (a plan may have folded a BatchNorm or Scale into both blobs, see caffe_fusion)."""
-    _four_d(x, "convolutions")
+def convolution_rule(layer, shape: list[int]):
+    """Caffe's convolution of inputs of `shape`, its geometry worked out once (at plan time): a
+    rule (layer, [x], blobs, outs) -> [y], one matrix product per group over the im2col columns.
+    A second blob is the bias (a plan may have folded a BatchNorm or Scale into both blobs)."""
+    if len(shape) != 4:
+        raise ShapeError("the reference computes convolutions on 4-D (N, C, H, W) blobs only")
     param = layer.convolution_param
-    g = conv_geometry(param, list(x.shape))
-    (ph, pw), (sh, sw), (dh, dw) = g.pad, g.stride, g.dilation
-    weights = blobs[0]
-    outputs, per_group, kh, kw = weights.shape
-    n, _, h, w = x.shape
+    g = conv_geometry(param, list(shape))
+    (ph, pw), (sh, sw), (dh, dw), (kh, kw) = g.pad, g.stride, g.dilation, g.kernel
+    n, c, h, w = shape
     out = ((h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1)
-    padded = x
-    if ph or pw:
-        padded = np.zeros((n, x.shape[1], h + 2 * ph, w + 2 * pw), x.dtype)
-        padded[:, :, ph : ph + h, pw : pw + w] = x
-    cols = _columns(padded, (kh, kw), (sh, sw), (dh, dw), out)
-    group = param.group
-    if group == 1:
-        y = weights.reshape(outputs, -1) @ cols
-    else:  # one matrix product per group: (out_group, C/group * KH * KW) @ (.., N * OH * OW)
-        out_group, rows = outputs // group, per_group * kh * kw
-        y = np.empty((outputs, cols.shape[1]), np.float32)
-        for i in range(group):
-            np.matmul(
-                weights[i * out_group : (i + 1) * out_group].reshape(out_group, -1),
-                cols[i * rows : (i + 1) * rows],
-                out=y[i * out_group : (i + 1) * out_group],
-            )
-    if len(blobs) > 1:
-        y += blobs[1].reshape(-1, 1)
-    y = y.reshape(outputs, n, *out)
-    return y[None, :, 0] if n == 1 else np.ascontiguousarray(y.transpose(1, 0, 2, 3))
+    group, padded_shape = param.group, (n, c, h + 2 * ph, w + 2 * pw)
+
+    def run(layer, ins, blobs, outs):
+        x = padded = ins[0]
+        if ph or pw:
+            padded = np.zeros(padded_shape, x.dtype)
+            padded[:, :, ph : ph + h, pw : pw + w] = x
+        cols = _columns(padded, (kh, kw), (sh, sw), (dh, dw), out)
+        weights = blobs[0].reshape(blobs[0].shape[0], -1)
+        if group == 1:
+            y = weights @ cols
+        else:  # (out_group, C/group * KH * KW) @ (C/group * KH * KW, N * OH * OW) per group
+            y = np.empty((weights.shape[0], cols.shape[1]), np.float32)
+            rows, outputs = cols.shape[0] // group, weights.shape[0] // group
+            for i in range(group):
+                part = slice(i * outputs, (i + 1) * outputs)
+                np.matmul(weights[part], cols[i * rows : (i + 1) * rows], out=y[part])
+        if len(blobs) > 1:
+            y += blobs[1].reshape(-1, 1)
+        y = y.reshape(-1, n, *out)
+        return [y[None, :, 0] if n == 1 else np.ascontiguousarray(y.transpose(1, 0, 2, 3))]
+
+    return run
 
 
 def deconvolution(layer, x: np.ndarray, blobs: list[np.ndarray]) -> np.ndarray:
