@@ -3,7 +3,11 @@
 Verification compares a converted model's outputs with the original's; for Caffe models there is
 no Caffe to run, so this computes them: the structure from the .prototxt, the weights by layer name
 from the .caffemodel (as ATC and Caffe take them), the shapes from caffe_shapes, the layers of the
-common inference set in float32 with float64 sums. A layer outside the set is refused by name.
+common inference set in float32: (de)convolutions as float32 matrix products (BLAS, as Caffe and
+the converted models sum), InnerProduct, pooling and normalisation sums in float64. A plan folds
+a BatchNorm or Scale into the convolution before it (caffe_fusion); the result stays within
+float32 rounding of a float64 computation (tests/converters/test_caffe_numpy.py). A layer outside
+the set is refused by name.
 
 Django-free, Caffe-free: only NumPy and our schema.
 """

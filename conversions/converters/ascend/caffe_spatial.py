@@ -2,11 +2,12 @@
 
 Each follows Caffe's CPU code in what it computes (padding, rounding of the output size, the
 divisor of average pooling, LRN's window) but not in how: windows are NumPy strided views, the sums
-tensordot calls. Inputs are float32 N x C x H x W arrays.
+of a (de)convolution one float32 matrix product per group (BLAS), pooling windows taken along
+columns and then rows. Inputs are float32 N x C x H x W arrays.
 """
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided, sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from conversions.converters.ascend.caffe_shapes import ShapeError, conv_geometry, pooling_window
 
@@ -81,16 +82,16 @@ def deconvolution(layer, x: np.ndarray, blobs: list[np.ndarray]) -> np.ndarray:
     in_group = channels // group
     full_h, full_w = sh * (h - 1) + dh * (kh - 1) + 1, sw * (w - 1) + dw * (kw - 1) + 1
     y = np.zeros((n, out_group * group, full_h, full_w), np.float64)
-    for i in range(group):
-        xs = x[:, i * in_group : (i + 1) * in_group]
-        ws = weights[i * in_group : (i + 1) * in_group]
+    for i in range(group):  # one matrix product, then col2im: each kernel position's patch added
+        xs = x[:, i * in_group : (i + 1) * in_group].transpose(1, 0, 2, 3).reshape(in_group, -1)
+        ws = weights[i * in_group : (i + 1) * in_group].reshape(in_group, -1)
+        spread = (ws.T @ xs).reshape(out_group, kh, kw, n, h, w).transpose(3, 0, 1, 2, 4, 5)
         target = y[:, i * out_group : (i + 1) * out_group]
         for a in range(kh):
             for b in range(kw):
-                spread = np.tensordot(xs, ws[:, :, a, b], axes=([1], [0])).transpose(0, 3, 1, 2)
                 rows = slice(a * dh, a * dh + sh * (h - 1) + 1, sh)
                 columns = slice(b * dw, b * dw + sw * (w - 1) + 1, sw)
-                target[:, :, rows, columns] += spread
+                target[:, :, rows, columns] += spread[:, :, a, b]
     y = y[:, :, ph : full_h - ph, pw : full_w - pw]
     if param.bias_term:
         y = y + blobs[1].reshape(1, -1, 1, 1)
@@ -160,8 +161,12 @@ def lrn(layer, x: np.ndarray) -> np.ndarray:
     squares = x.astype(np.float64) ** 2
     half = (size - 1) // 2
     if param.norm_region == 0:  # ACROSS_CHANNELS: a window over neighbouring channels
-        padded = np.pad(squares, ((0, 0), (half, half), (0, 0), (0, 0)))
-        window = sliding_window_view(padded, size, axis=1).sum(axis=-1)
+        n, c = x.shape[:2]
+        padded = np.zeros((n, c + 2 * half, *x.shape[2:]))
+        padded[:, half : half + c] = squares
+        window = padded[:, :c].copy()
+        for start in range(1, size):
+            window += padded[:, start : start + c]
         scale = param.k + alpha / size * window
     else:  # WITHIN_CHANNEL: an average over a size x size neighbourhood (Caffe: shift 1, no k)
         out = x.shape[2:]
