@@ -105,19 +105,24 @@ def _windows_1d(size: int, out: int, kernel: int, stride: int, pad: int) -> np.n
     return ends - starts
 
 
-def _along_windows(a: np.ndarray, axis: int, kernel: int, stride: int, out: int, combine):
-    """`combine` (maximum or add) of the `kernel` window positions along `axis`: `out` values."""
-
-    def window(start):
-        index = [slice(None)] * a.ndim
-        index[axis] = slice(start, start + stride * (out - 1) + 1, stride)
-        return a[tuple(index)]
-
-    if kernel == 1:
-        return window(0).copy()
-    total = combine(window(0), window(1))
-    for start in range(2, kernel):
-        combine(total, window(start), out=total)
+def _along_windows(a, axis: int, kernel: int, stride: int, pad: int, out: int, combine, fill):
+    """`combine` (maximum or add) over `out` windows of `kernel` positions along `axis`, `stride`
+    apart, the first starting `pad` before the blob; positions outside the blob count as `fill`.
+    One pass per kernel position over the outputs whose window holds it: no padded copy."""
+    size, shape = a.shape[axis], list(a.shape)
+    shape[axis] = out
+    total = np.full(shape, fill, np.float32 if fill else np.float64)  # exact max, float64 sums
+    for offset in range(kernel):
+        first = max(0, -((offset - pad) // stride))  # the first window reaching into the blob
+        last = min(out, (size - 1 - offset + pad) // stride + 1)
+        if first >= last:
+            continue
+        begin = first * stride + offset - pad
+        source, target = [slice(None)] * a.ndim, [slice(None)] * a.ndim
+        source[axis] = slice(begin, begin + stride * (last - first - 1) + 1, stride)
+        target[axis] = slice(first, last)
+        part = total[tuple(target)]
+        combine(part, a[tuple(source)], out=part)
     return total
 
 
@@ -125,14 +130,10 @@ def pool(x: np.ndarray, method: int, out: tuple[int, int], kernel, stride, pad) 
     """MAX (0) or AVE (1) pooling with Caffe's padding and divisor, to an `out` H x W."""
     _four_d(x, "pooling")
     n, c, h, w = x.shape
-    need_h, need_w = (out[0] - 1) * stride[0] + kernel[0], (out[1] - 1) * stride[1] + kernel[1]
-    fill, dtype = (-np.inf, np.float32) if method == 0 else (0.0, np.float64)  # exact max, sums
-    padded = np.full((n, c, max(need_h, h + pad[0]), max(need_w, w + pad[1])), fill, dtype)
-    padded[:, :, pad[0] : pad[0] + h, pad[1] : pad[1] + w] = x
-    combine = np.maximum if method == 0 else np.add
-    # separable: over the window's columns, then its rows (a kernel-sized window, fewer passes)
-    rows = _along_windows(padded, 3, kernel[1], stride[1], out[1], combine)
-    total = _along_windows(rows, 2, kernel[0], stride[0], out[0], combine)
+    combine, fill = (np.maximum, -np.inf) if method == 0 else (np.add, 0.0)
+    # separable: over the window's columns, then its rows (kernel[0] + kernel[1] passes)
+    rows = _along_windows(x, 3, kernel[1], stride[1], pad[1], out[1], combine, fill)
+    total = _along_windows(rows, 2, kernel[0], stride[0], pad[0], out[0], combine, fill)
     if method == 0:
         return total
     divisor = np.outer(
