@@ -7,7 +7,6 @@ columns and then rows. Inputs are float32 N x C x H x W arrays.
 """
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from conversions.converters.ascend.caffe_shapes import ShapeError, conv_geometry, pooling_window
 
@@ -15,22 +14,6 @@ from conversions.converters.ascend.caffe_shapes import ShapeError, conv_geometry
 def _four_d(x: np.ndarray, what: str) -> None:
     if x.ndim != 4:
         raise ShapeError(f"the reference computes {what} on 4-D (N, C, H, W) blobs only")
-
-
-def _columns(padded: np.ndarray, kernel, stride, dilation, out) -> np.ndarray:
-    """im2col: (C * KH * KW) x (N * OH * OW), copied in one go from a strided view of the input."""
-    n, c = padded.shape[:2]
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out
-    if (kh, kw, sh, sw, n) == (1, 1, 1, 1, 1):  # a 1x1 convolution reads the input as it is
-        return padded[0].reshape(c, -1)
-    sn, sc, sy, sx = padded.strides
-    windows = as_strided(  # C x KH x KW x N x OH x OW, every kernel position over the output
-        padded,
-        (c, kh, kw, n, oh, ow),
-        (sc, sy * dh, sx * dw, sn, sy * sh, sx * sw),
-        writeable=False,
-    )
-    return windows.reshape(c * kh * kw, n * oh * ow)
 
 
 def convolution_rule(layer, shape: list[int]):
@@ -43,15 +26,26 @@ def convolution_rule(layer, shape: list[int]):
     g = conv_geometry(param, list(shape))
     (ph, pw), (sh, sw), (dh, dw), (kh, kw) = g.pad, g.stride, g.dilation, g.kernel
     n, c, h, w = shape
-    out = ((h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1)
+    oh, ow = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
     group, padded_shape = param.group, (n, c, h + 2 * ph, w + 2 * pw)
+    # im2col: (C * KH * KW) x (N * OH * OW), one copy of a strided view of the padded input
+    sx = np.dtype(np.float32).itemsize
+    sy, sc = sx * padded_shape[3], sx * padded_shape[3] * padded_shape[2]
+    windows = ((c, kh, kw, n, oh, ow), (sc, sy * dh, sx * dw, sc * c, sy * sh, sx * sw))
+    direct = (kh, kw, sh, sw, n) == (1, 1, 1, 1, 1)  # a 1x1 convolution reads the input as it is
 
     def run(layer, ins, blobs, outs):
-        x = padded = ins[0]
+        x = ins[0]
         if ph or pw:
-            padded = np.zeros(padded_shape, x.dtype)
+            padded = np.zeros(padded_shape, np.float32)
             padded[:, :, ph : ph + h, pw : pw + w] = x
-        cols = _columns(padded, (kh, kw), (sh, sw), (dh, dw), out)
+        else:
+            padded = np.ascontiguousarray(x, np.float32)
+        if direct:
+            cols = padded.reshape(c, h * w)
+        else:
+            view = np.ndarray(windows[0], np.float32, padded, 0, windows[1])
+            cols = view.reshape(c * kh * kw, n * oh * ow)
         weights = blobs[0].reshape(blobs[0].shape[0], -1)
         if group == 1:
             y = weights @ cols
@@ -63,7 +57,7 @@ def convolution_rule(layer, shape: list[int]):
                 np.matmul(weights[part], cols[i * rows : (i + 1) * rows], out=y[part])
         if len(blobs) > 1:
             y += blobs[1].reshape(-1, 1)
-        y = y.reshape(-1, n, *out)
+        y = y.reshape(-1, n, oh, ow)
         return [y[None, :, 0] if n == 1 else np.ascontiguousarray(y.transpose(1, 0, 2, 3))]
 
     return run
