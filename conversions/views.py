@@ -64,7 +64,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "filtered": any((query.q, query.status, query.chip, query.framework)),
     }
     if not page.object_list:
-        context["example"] = example.present(request.user)
+        context["example"] = example.offered(request.user)
+        context["example_here"] = example.present(request.user)
     return render(request, "conversions/index.html", context)
 
 
