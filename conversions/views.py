@@ -20,7 +20,7 @@ from conversions.converters.report import Report
 from conversions.listing import PAGE_SIZES, TaskQuery
 from conversions.models import ConversionTask
 from conversions.params import positive_int, positive_ints
-from conversions.views_graph import INPUT, graph_links
+from conversions.views_graph import INPUT, graph_links, layer_graph
 from templates_registry.models import ConversionTemplate
 
 LOG_PAGE = 500
@@ -116,6 +116,7 @@ def detail(request: HttpRequest, task_id: int) -> HttpResponse:
         "report": report,
         "artifacts": artifacts,
         "input_graph": graphs.get(INPUT, ""),
+        "layer_graph": layer_graph(graphs),
         "stages": _stages(task),
         "options": _options(task),
         "chart": verification_chart(report),
