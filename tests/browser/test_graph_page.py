@@ -73,6 +73,8 @@ def test_a_layer_of_the_error_table_opens_the_converted_graph_at_that_layer(
     page.goto(f"/tasks/{task.pk}/")
     link = page.locator("a.layer-link", has_text=layer)
     expect(link).to_have_count(1)
+    link.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "detail-layer-links.png"))
     link.click()
     expect(page).to_have_url(re.compile(r"/graph/\?.*&node="))
     selected = page.locator("#canvas g.node.select")
