@@ -16,6 +16,12 @@ def _four_d(x: np.ndarray, what: str) -> None:
         raise ShapeError(f"the reference computes {what} on 4-D (N, C, H, W) blobs only")
 
 
+def _output(y: np.ndarray, n: int, oh: int, ow: int) -> np.ndarray:
+    """The (outputs, N * OH * OW) product as an N x outputs x OH x OW blob."""
+    y = y.reshape(-1, n, oh, ow)
+    return y[None, :, 0] if n == 1 else np.ascontiguousarray(y.transpose(1, 0, 2, 3))
+
+
 def convolution_rule(layer, shape: list[int]):
     """Caffe's convolution of inputs of `shape`, its geometry worked out once (at plan time): a
     rule (layer, [x], blobs, outs) -> [y], one matrix product per group over the im2col columns.
@@ -33,6 +39,13 @@ def convolution_rule(layer, shape: list[int]):
     sy, sc = sx * padded_shape[3], sx * padded_shape[3] * padded_shape[2]
     windows = ((c, kh, kw, n, oh, ow), (sc, sy * dh, sx * dw, sc * c, sy * sh, sx * sw))
     direct = (kh, kw, sh, sw, n) == (1, 1, 1, 1, 1)  # a 1x1 convolution reads the input as it is
+    augmented = []  # (the weights blob, its matrix with the bias as a last column): made once
+
+    def matrix(blobs):
+        if not augmented or augmented[0] is not blobs[0]:
+            weights = blobs[0].reshape(blobs[0].shape[0], -1)
+            augmented[:] = [blobs[0], np.hstack([weights, blobs[1].reshape(-1, 1)])]
+        return augmented[1]
 
     def run(layer, ins, blobs, outs):
         x = ins[0]
@@ -41,24 +54,29 @@ def convolution_rule(layer, shape: list[int]):
             padded[:, :, ph : ph + h, pw : pw + w] = x
         else:
             padded = np.ascontiguousarray(x, np.float32)
+        rows, columns = c * kh * kw, n * oh * ow
         if direct:
             cols = padded.reshape(c, h * w)
-        else:
+        elif group == 1 and len(blobs) > 1:  # a row of ones: the bias is summed with the rest
+            cols = np.empty((rows + 1, columns), np.float32)
+            cols[rows] = 1.0
             view = np.ndarray(windows[0], np.float32, padded, 0, windows[1])
-            cols = view.reshape(c * kh * kw, n * oh * ow)
+            np.copyto(cols[:rows].reshape(windows[0]), view)
+            return [_output(matrix(blobs) @ cols, n, oh, ow)]
+        else:
+            cols = np.ndarray(windows[0], np.float32, padded, 0, windows[1]).reshape(rows, columns)
         weights = blobs[0].reshape(blobs[0].shape[0], -1)
         if group == 1:
             y = weights @ cols
         else:  # (out_group, C/group * KH * KW) @ (C/group * KH * KW, N * OH * OW) per group
-            y = np.empty((weights.shape[0], cols.shape[1]), np.float32)
-            rows, outputs = cols.shape[0] // group, weights.shape[0] // group
+            y = np.empty((weights.shape[0], columns), np.float32)
+            per_group, outputs = rows // group, weights.shape[0] // group
             for i in range(group):
                 part = slice(i * outputs, (i + 1) * outputs)
-                np.matmul(weights[part], cols[i * rows : (i + 1) * rows], out=y[part])
+                np.matmul(weights[part], cols[i * per_group : (i + 1) * per_group], out=y[part])
         if len(blobs) > 1:
             y += blobs[1].reshape(-1, 1)
-        y = y.reshape(-1, n, oh, ow)
-        return [y[None, :, 0] if n == 1 else np.ascontiguousarray(y.transpose(1, 0, 2, 3))]
+        return [_output(y, n, oh, ow)]
 
     return run
 
