@@ -121,20 +121,26 @@ def _along_windows(a, axis: int, kernel: int, stride: int, pad: int, out: int, c
     """`combine` (maximum or add) over `out` windows of `kernel` positions along `axis`, `stride`
     apart, the first starting `pad` before the blob; positions outside the blob count as `fill`.
     One pass per kernel position over the outputs whose window holds it: no padded copy."""
-    size, shape = a.shape[axis], list(a.shape)
-    shape[axis] = out
-    total = np.full(shape, fill, np.float32 if fill else np.float64)  # exact max, float64 sums
+    size, parts = a.shape[axis], []
     for offset in range(kernel):
         first = max(0, -((offset - pad) // stride))  # the first window reaching into the blob
         last = min(out, (size - 1 - offset + pad) // stride + 1)
-        if first >= last:
-            continue
-        begin = first * stride + offset - pad
-        source, target = [slice(None)] * a.ndim, [slice(None)] * a.ndim
-        source[axis] = slice(begin, begin + stride * (last - first - 1) + 1, stride)
-        target[axis] = slice(first, last)
-        part = total[tuple(target)]
-        combine(part, a[tuple(source)], out=part)
+        if first < last:
+            begin = first * stride + offset - pad
+            source, target = [slice(None)] * a.ndim, [slice(None)] * a.ndim
+            source[axis] = slice(begin, begin + stride * (last - first - 1) + 1, stride)
+            target[axis] = slice(first, last)
+            parts.append((tuple(target), a[tuple(source)], last - first == out))
+    if len(parts) > 1 and parts[0][2] and parts[1][2]:  # both cover every window: no fill
+        total = combine(parts[0][1], parts[1][1], dtype=np.float32 if fill else np.float64)
+        parts = parts[2:]
+    else:
+        shape = list(a.shape)
+        shape[axis] = out
+        total = np.full(shape, fill, np.float32 if fill else np.float64)  # exact max, float64 sums
+    for target, values, _ in parts:
+        part = total[target]
+        combine(part, values, out=part)
     return total
 
 
