@@ -75,6 +75,8 @@ def prepare(net, weights: dict[str, list[np.ndarray]], input_shapes: dict[str, l
                 rule = caffe_spatial.convolution_rule(layer, entry.inputs[0])
             except ShapeError as exc:
                 raise ReferenceError(f"Layer '{layer.name}' ({layer.type}): {exc}.") from None
+        if layer.type == "InnerProduct":  # float64 sums: the weights converted once, not per run
+            params = [p.astype(np.float64) for p in params]
         steps.append((layer, rule, params, entry.outputs))
     return Plan(fuse(steps))
 
