@@ -309,3 +309,39 @@ def test_a_blob_read_before_the_next_layer_writes_it_is_not_fused():
     close(out["scaled"], np.maximum(conv * _per_channel(scale), 0))
     close(out["c1"], np.maximum(conv, 0))
     close(out["c2"], conv)
+
+
+@pytest.mark.parametrize("group, bias", [(1, True), (1, False), (2, False)])
+def test_a_batch_through_a_folded_grouped_convolution_and_a_leaky_relu(group, bias):
+    net = CaffeNet("t", seed=2)
+    net.input("data", [2, 4, 7, 7])
+    net.layer(
+        "conv", "Convolution", ["data"], blobs=[(6, 4 // group, 3, 3)] + [(6,)] * bias,
+        convolution_param=f"num_output: 6 kernel_size: 3 stride: 2 pad: 1 group: {group} "
+        f"bias_term: {str(bias).lower()}",
+    )  # fmt: skip
+    positive(net.layer("bn", "BatchNorm", ["conv"], ["conv"], blobs=[(6,), (6,), (1,)]), 1, 2)
+    net.layer("relu", "ReLU", ["conv"], ["conv"], relu_param="negative_slope: 0.2")
+    x = RNG.standard_normal((2, 4, 7, 7)).astype(np.float32)
+    out = run(net, {"data": x})["conv"]
+    weights, *shift = blobs(net, "conv")
+    mean, variance, factor = blobs(net, "bn")
+    per_group = 6 // group
+    conv = np.stack(
+        [
+            np.concatenate(
+                [
+                    conv64(sample[None, g * (4 // group) : (g + 1) * (4 // group)],
+                           weights[g * per_group : (g + 1) * per_group], 1)[0, :, ::2, ::2]
+                    for g in range(group)
+                ]
+            )
+            for sample in x
+        ]
+    )  # fmt: skip
+    conv += _per_channel(shift[0] if bias else np.zeros(6))
+    normed = (conv - _per_channel(mean / factor[0])) / np.sqrt(
+        _per_channel(variance / factor[0]) + 1e-5
+    )
+    assert out.shape == (2, 6, 4, 4)
+    close(out, np.where(normed > 0, normed, 0.2 * normed))
