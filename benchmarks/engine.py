@@ -7,8 +7,8 @@ For each precision it times, in pairs (one bare run, then one whole task)
 once with warm converter children (WARM_CHILDREN=on: the child was started and imported TensorFlow
 before the task) and once without, and prints size and verification figures ("verify s": the
 child's own timings.verification_s, running the converted model on the verification inputs) and
-where the task's time went (report.json's timings.task). Goals: whole / bare <= 0.8 with warm children, <= 1.1
-without. It also reads the worker's resident memory while idle, with and without the warm child
+where the task's time went (report.json's timings.task). Goals: whole / bare <= 0.8 with warm
+children, <= 1.1 without. It also reads the worker's resident memory while idle, with and without the warm child
 (the worker's own processes: under 200 MB; TensorFlow lives only in the children).
 
     .venv/bin/python benchmarks/engine.py [--runs 3] [--precisions 32bit,8bit] [--warm on,off]

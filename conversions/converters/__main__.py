@@ -185,9 +185,11 @@ def main(argv: list[str]) -> int:
 def leave(code: int) -> None:
     """Exit at once once everything is said: Python's own shutdown of a process that loaded
     TensorFlow takes about a second (its threads and libraries torn down one by one), and the task
-    waits for the child's exit. The events are flushed line by line; the files are closed."""
+    waits for the child's exit. The events are flushed line by line and the files closed; what the
+    libraries' C code printed is flushed here, as exit() would."""
     sys.stdout.flush()
     sys.stderr.flush()
+    ctypes.CDLL(None).fflush(None)
     os._exit(code)
 
 

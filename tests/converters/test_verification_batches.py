@@ -135,7 +135,7 @@ def logged(events) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("precision", ["32bit", "8bit"])
+@pytest.mark.parametrize("precision", ["32bit", "16bit", "8bit-dynamic", "8bit"])
 def test_batched_and_one_by_one_verification_give_the_same_figures(
     cnn_pb, tmp_path, monkeypatch, precision
 ):
@@ -150,8 +150,8 @@ def test_batched_and_one_by_one_verification_give_the_same_figures(
     args = ("tflite", tmp_path / "in", tmp_path / "one", "frozen_graph", "arm")
     single, single_events = one_by_one_report(monkeypatch, *args, **options)
     batched, events = convert_directly(*args[:2], tmp_path / "two", *args[3:], options)
-    # 32bit verifies on 32 of the calibration samples (VERIFY_LIMIT), 8bit on the 8 held out
-    count = 32 if precision == "32bit" else 8
+    # 8bit verifies on the 8 samples held out of calibration, the others on 32 (VERIFY_LIMIT)
+    count = 8 if precision == "8bit" else 32
     assert batched["verification"]["samples"] == single["verification"]["samples"] == count
     assert_same_figures(batched, single)
     lines = logged(events)
