@@ -15,7 +15,7 @@ run: setup
 setup: install .secret_key
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_templates
-	$(PY) manage.py make_example  # the admin's examples/mnist-cnn/, once (TensorFlow, its own process)
+	$(PY) manage.py make_example  # DATA_DIR/examples/mnist-cnn/, once (TensorFlow, its own process); Try it copies it
 	$(PY) manage.py compile_translations
 	$(PY) manage.py collectstatic --noinput -v 0
 

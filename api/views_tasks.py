@@ -154,16 +154,21 @@ def log(request, task_id: int):
     )
 
 
+def _acted(request, task_id: int, action) -> Response:
+    """Cancel or retry through the pages' rule (conversions/actions.py): the task, or its refusal."""
+    found = _editable(request, task_id)
+    refusal = action(found, request.user)
+    if refusal:
+        raise _refused(refusal)
+    return Response(s.TaskDetailSerializer(found).data)
+
+
 @extend_schema(
     request=None, responses={200: s.TaskDetailSerializer, 409: s.ErrorSerializer, **ERRORS}
 )
 @api_view(["POST"])
 def cancel(request, task_id: int):
-    found = _editable(request, task_id)
-    refusal = actions.cancel(found, request.user)
-    if refusal:
-        raise _refused(refusal)
-    return Response(s.TaskDetailSerializer(found).data)
+    return _acted(request, task_id, actions.cancel)
 
 
 @extend_schema(
@@ -178,11 +183,7 @@ def cancel(request, task_id: int):
 )
 @api_view(["POST"])
 def retry(request, task_id: int):
-    found = _editable(request, task_id)
-    refusal = actions.retry(found, request.user)
-    if refusal:
-        raise _refused(refusal)
-    return Response(s.TaskDetailSerializer(found).data)
+    return _acted(request, task_id, actions.retry)
 
 
 @extend_schema(

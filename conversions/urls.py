@@ -18,6 +18,7 @@ app_name = "conversions"
 urlpatterns = [
     path("", views.index, name="index"),
     path("tasks/new/", views_create.create, name="create"),
+    path("tasks/new/example/", views_create.try_example, name="try_example"),
     path("tasks/inspect/", views_inspect.inspect, name="inspect"),
     path("tasks/inspect/<int:inspection_id>/", views_inspect.inspection, name="inspection"),
     path("tasks/delete/", views.batch_delete, name="batch_delete"),

@@ -20,7 +20,7 @@ from conversions.converters.report import Report
 from conversions.listing import PAGE_SIZES, TaskQuery
 from conversions.models import ConversionTask
 from conversions.params import positive_int, positive_ints
-from conversions.views_graph import INPUT, graph_links
+from conversions.views_graph import INPUT, graph_links, layer_graph
 from templates_registry.models import ConversionTemplate
 
 LOG_PAGE = 500
@@ -64,7 +64,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "filtered": any((query.q, query.status, query.chip, query.framework)),
     }
     if not page.object_list:
-        context["example"] = example.present(request.user)
+        context["example"] = example.offered(request.user)
+        context["example_here"] = example.present(request.user)
     return render(request, "conversions/index.html", context)
 
 
@@ -115,6 +116,7 @@ def detail(request: HttpRequest, task_id: int) -> HttpResponse:
         "report": report,
         "artifacts": artifacts,
         "input_graph": graphs.get(INPUT, ""),
+        "layer_graph": layer_graph(graphs),
         "stages": _stages(task),
         "options": _options(task),
         "chart": verification_chart(report),

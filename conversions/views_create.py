@@ -6,7 +6,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from conversions import access, example, locations
 from conversions.forms import OptionsForm, TaskForm, create_task, suggested_name
@@ -90,6 +92,21 @@ def create(request: HttpRequest) -> HttpResponse:
     elif request.htmx and request.htmx.target == "template-cards":
         template_name += "#template-cards"
     return render(request, template_name, context)
+
+
+@login_required
+@require_POST
+def try_example(request: HttpRequest) -> HttpResponse:
+    """The empty list's "Try it": the example copied into the user's home (a folder already there
+    is kept), then the create form filled in for it."""
+    try:
+        problem = example.provide(request.user)
+    except locations.LocationError as exc:
+        problem = str(exc)
+    if problem:
+        messages.error(request, problem)
+        return redirect("conversions:index")
+    return redirect(reverse("conversions:create") + "?example=mnist-cnn")
 
 
 def error_summary(*forms) -> list[dict]:

@@ -4,7 +4,9 @@ CDN), opening a task's input model or a converted artifact from an authenticated
 The viewer's page needs inline styles (its index.html has a <style> block and style attributes), so
 that one page relaxes style-src with 'unsafe-inline'; scripts stay 'self' (Netron's browser host
 uses no eval) and connect-src stays 'self', so its update check, consent look-up and telemetry
-cannot reach out. Its index.html is served without the version and date that turn them on.
+cannot reach out. Its index.html is served without the version and date that turn them on, and
+with one script of ours (static/js/graph.js), which reveals the layer `?node=NAME` names: the
+detail page's per-layer error table links each layer to the converted model's graph that way.
 The model file goes through the same check as a download: a task the user may see, and for an
 artifact one that the task published, for the input the model its report names.
 """
@@ -19,6 +21,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -70,6 +73,16 @@ def graph_links(task: ConversionTask, artifacts: list[dict]) -> dict:
         if graphable(artifact["name"]):
             links[artifact["name"]] = f"{base}?task={task.pk}&side={OUTPUT}&name={artifact['name']}"
     return links
+
+
+def layer_graph(links: dict) -> str:
+    """The viewer URL that the per-layer error table's names open (with `&node=<name>`): the
+    converted TFLite model's, else the ONNX model's (a TensorRT engine is not drawn); "" if none."""
+    for suffix in (".tflite", ".onnx"):
+        for name, url in links.items():
+            if name != INPUT and name.lower().endswith(suffix):
+                return url
+    return ""
 
 
 def _tasks(request: HttpRequest):
@@ -124,7 +137,8 @@ def graph(request: HttpRequest) -> HttpResponse:
     meta = (
         '<meta name="type" content="Console">\n'
         f'<meta name="file" content="{escape(url)}">\n'
-        f'<meta name="name" content="{escape(name.rsplit("/", 1)[-1])}">'
+        f'<meta name="name" content="{escape(name.rsplit("/", 1)[-1])}">\n'
+        f'<script src="{escape(static("js/graph.js"))}" defer></script>'
     )
     page = (folder / "index.html").read_text(encoding="utf-8")
     page = re.sub(r'<meta name="date" content="[^"]*">\n?', "", page)

@@ -38,16 +38,16 @@ class WarmChild:
         return True
 
     def discard(self) -> None:
-        """End an unused child (closing its stdin ends it) and remove its folder."""
-        try:
-            self.process.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        """End an unused child and remove its folder. It holds no job and nothing to save, so it is
+        killed at once: one still importing TensorFlow would otherwise read its closed stdin only
+        seconds later, and a worker's stop would wait for it."""
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            try:
+                stream.close()
+            except (OSError, AttributeError):
+                pass
+        self.process.kill()
+        self.process.wait()
         self.clean()
 
     def clean(self) -> None:

@@ -1,14 +1,16 @@
 """The create page never loses work: the chosen template survives filtering, errors are in view."""
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
+from conversions import example
 from conversions.models import ConversionTask
 from templates_registry.models import ConversionTemplate
 from tests.browser.conftest import screenshot
 from tests.browser.test_journey import log_in
 from tests.conversions.factories import TFLITE, make_task
-from tests.helpers import CNN_OPTIONS
+from tests.helpers import CNN_OPTIONS, PLACEHOLDER_PB
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ARM_CARDS = 3  # the ARM / TFLite templates: frozen_graph, saved_model, caffe
@@ -82,3 +84,20 @@ def test_a_similar_task_gets_a_fresh_output_folder_and_is_created(page, user, cn
     page.click("text=Create Now")
     expect(page.locator(".messages")).to_contain_text("Task second-try created.")
     assert ConversionTask.objects.get(name="second-try").output_location == "out/cnn-2/"
+
+
+def test_a_new_user_tries_the_example_and_gets_a_filled_form(
+    page, user, home, dirs, builtin_templates
+):
+    shared = dirs / example.SHARED  # as make_example leaves it, with a placeholder graph
+    (shared / "model").mkdir(parents=True)
+    (shared / example.MODEL).write_bytes(PLACEHOLDER_PB)
+    (shared / "calibration_data").mkdir()
+    np.save(shared / example.CALIBRATION, np.zeros((2, 28, 28, 1), np.float32))
+    log_in(page)
+    screenshot(page, "list-empty-try-it")
+    page.click("#try-example")
+    expect(page.locator("#id_input_location")).to_have_value("examples/mnist-cnn/")
+    expect(page.locator(CHOSEN)).to_be_checked()
+    expect(page.locator("#id_opt-output_tensor_names")).to_have_value("Identity")
+    assert (home(user) / example.FOLDER / example.MODEL).read_bytes() == PLACEHOLDER_PB

@@ -1,5 +1,8 @@
 """The Graph view: Netron's page from its wheel, opening models through the artifacts' access check."""
 
+import re
+from urllib.parse import parse_qs, quote
+
 import pytest
 from django.urls import reverse
 
@@ -111,3 +114,47 @@ def test_a_bad_viewer_request_is_a_404_not_a_500(client_alice, converted):
         ).status_code
         == 404
     )
+
+
+NASTY = 'model/conv;fused "a"&b=<x> 层/1'  # a layer name comes from the user's model
+
+
+def test_layer_names_link_to_the_converted_model_graph_escaped(client_alice, converted):
+    converted.result = {
+        **converted.result,
+        "quantization": {
+            "metric": "m",
+            "layers": [
+                {"name": NASTY, "op": "CONV_2D", "error": 0.5, "kept_float": False},
+                {"name": "Identity", "op": "SOFTMAX", "error": 0.1, "kept_float": False},
+            ],
+        },
+    }
+    converted.save()
+    html = client_alice.get(reverse("conversions:detail", args=[converted.pk])).content.decode()
+    graph = f"{reverse('conversions:graph')}?task={converted.pk}&amp;side=output&amp;name=model/g.tflite"
+    assert f'href="{graph}&amp;node={quote(NASTY, safe="")}" class="layer-link"' in html
+    assert f'href="{graph}&amp;node=Identity" class="layer-link"' in html
+    assert "<code>model/conv;fused &quot;a&quot;&amp;b=&lt;x&gt; 层/1</code></a>" in html
+    linked = re.search(r'node=([^"]+)" class="layer-link"', html).group(1)
+    assert parse_qs(f"node={linked}")["node"] == [NASTY]  # what the viewer's script reads
+
+
+def test_no_layer_links_without_a_converted_model_to_draw(client_alice, user):
+    task = make_task(
+        user,
+        status=S.SUCCEEDED,
+        result={"quantization": {"layers": [{"name": "conv", "op": "CONV_2D", "error": 0.5}]}},
+    )
+    html = client_alice.get(reverse("conversions:detail", args=[task.pk])).content.decode()
+    assert "<td><code>conv</code></td>" in html and "layer-link" not in html
+
+
+def test_the_viewer_page_loads_the_consoles_layer_script(client_alice, converted):
+    html = client_alice.get(
+        reverse("conversions:graph"),
+        {"task": converted.pk, "side": "output", "name": "model/g.tflite", "node": "<x>"},
+    ).content.decode()
+    assert '<script src="/static/js/graph.js" defer></script>' in html
+    assert "&lt;x&gt;" not in html and "<x>" not in html  # the name stays in the URL
+    assert client_alice.get("/static/js/graph.js").status_code == 200

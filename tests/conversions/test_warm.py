@@ -10,7 +10,10 @@ from conversions.sandbox import Sandbox
 from conversions.warm import WarmSlot, idle_children
 from tests.helpers import wait_for
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Linux only (Landlock, /proc)")
+pytestmark = [
+    pytest.mark.skipif(sys.platform != "linux", reason="Linux only (Landlock, /proc)"),
+    pytest.mark.slow,  # every warm child imports TensorFlow (seconds of CPU each)
+]
 
 PAYLOAD = """
 import json, os

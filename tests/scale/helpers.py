@@ -20,7 +20,10 @@ def children(pid: int) -> list[int]:
 
 def converter_pids(task_id: int) -> list[int]:
     """Converter child processes (`python -m conversions.converters run .../task-<id>-*/job.json`),
-    and those a warm child forked for the task (`... warm NAME`, working in .../task-<id>-*/)."""
+    and those a warm child forked for the task (`... warm NAME`, working in .../task-<id>-*/), in
+    this test's work directory only: another test run on the machine has tasks of the same ids."""
+    from django.conf import settings
+
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -34,7 +37,7 @@ def converter_pids(task_id: int) -> list[int]:
             continue
         if b"conversions.converters" not in argv:
             continue
-        mark = f"/task-{task_id}-"
+        mark = f"{settings.WORK_DIR}/task-{task_id}-"
         if any(mark.encode() in a for a in argv) or (b"warm" in argv and mark in _cwd(proc)):
             found.append(int(proc.name))
     return found

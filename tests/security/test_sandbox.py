@@ -66,6 +66,8 @@ def main():
 REACHABLE = {"write_work_folder", "write_tmpdir", "import_numpy", "own_proc"}
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Landlock is Linux only")
+# A warm child imports TensorFlow before its job (seconds of CPU): slow, as converting tests are.
+WARM_OR_COLD = [pytest.param(False, id="cold"), pytest.param(True, id="warm", marks=pytest.mark.slow)]
 
 
 def landlock_abi() -> int:
@@ -129,7 +131,7 @@ def probe(dirs, tmp_path, listener, settings):
 
 
 @pytest.mark.skipif(landlock_abi() < 6, reason="needs Landlock ABI 6 (Linux 6.12)")
-@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+@pytest.mark.parametrize("warm", WARM_OR_COLD)
 def test_the_sandboxed_child_reaches_only_its_work_folder(probe, tmp_path, dirs, warm):
     found = probe("required", warm)
     answers = found["answers"]
@@ -143,7 +145,7 @@ def test_the_sandboxed_child_reaches_only_its_work_folder(probe, tmp_path, dirs,
     assert any("Sandbox: Landlock ABI" in str(line) for line in found["log"])
 
 
-@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+@pytest.mark.parametrize("warm", WARM_OR_COLD)
 def test_without_the_sandbox_the_same_probe_reaches_everything(probe, tmp_path, warm):
     found = probe("off", warm)
     assert set(found["answers"].values()) == {"ok"}, found["answers"]

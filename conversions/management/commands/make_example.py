@@ -1,53 +1,56 @@
 """`manage.py make_example`: freeze a tiny Keras CNN (28x28x1, 10 classes, seeded random weights)
-into a user's home, `examples/mnist-cnn/model/mnist_cnn.pb`, with `calibration_data/` beside it.
+into the data directory, `examples/mnist-cnn/model/mnist_cnn.pb`, with `calibration_data/` beside it:
+the console's own copy, which "Try it" copies into a user's home (conversions/example.py).
 
-`make setup` runs it. It is idempotent (an example already there is kept) and imports TensorFlow in
-its own process only, never in the web process.
+`make setup` runs it. It is idempotent (an example already built is kept) and imports TensorFlow in
+its own process only, never in the web process. `--username NAME` also copies it into NAME's home.
 """
 
 import os
 from pathlib import Path
 
 import numpy as np
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from conversions import access, example
+from conversions import access, example, locations
 
 SEED = 7
 SAMPLES = 24
 
 
-class Home:
-    """What access.home_folder needs of a user: a username."""
-
-    def __init__(self, username: str):
-        self.username = username
-
-    def get_username(self) -> str:
-        return self.username
-
-
 class Command(BaseCommand):
     help = (
-        "Build the example model (a tiny CNN as a frozen graph, with calibration data) in a user's "
-        "home, examples/mnist-cnn/, unless it is there already."
+        "Build the example model (a tiny CNN as a frozen graph, with calibration data) in the data "
+        "directory, examples/mnist-cnn/, unless it is there already; every user's 'Try it' copies it."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--username", default="admin", help="whose home (default: admin)")
+        parser.add_argument(
+            "--username", default="", help="also copy it into this user's home (an existing user)"
+        )
         parser.add_argument("--force", action="store_true", help="build it again")
 
     def handle(self, *args, username: str, force: bool, **options):
-        home = Home(username)
-        folder = access.home_folder(home) / example.FOLDER
-        if example.present(home) and not force:
+        folder = example.shared_folder()
+        if example.built() and not force:
             self.stdout.write(f"The example model is there already: {folder}")
-            return
-        build(folder)
-        self.stdout.write(
-            f"Example model built: {folder / example.MODEL}, with {SAMPLES} calibration samples. "
-            f"Log in as {username} and choose 'Try it' on the empty task list."
-        )
+        else:
+            build(folder)
+            self.stdout.write(
+                f"Example model built: {folder / example.MODEL}, with {SAMPLES} calibration "
+                "samples. Every user's empty task list offers 'Try it', which copies it."
+            )
+        if username:
+            try:
+                user = access.acting_user(username)
+                problem = example.provide(user)
+            except (ValueError, locations.LocationError) as exc:
+                raise CommandError(str(exc)) from None
+            if problem:
+                raise CommandError(problem)
+            self.stdout.write(
+                f"{username}'s home holds it: {access.home_folder(user) / example.FOLDER}"
+            )
 
 
 def build(folder: Path) -> None:
