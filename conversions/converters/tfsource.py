@@ -146,8 +146,8 @@ class _Reference:
 def tflite_converter(tf, model: TFModel):
     """TFLiteConverter.from_frozen_graph on the parsed GraphDef: what it does once it has read the
     file (import into a graph of the converter's own, fix an open batch dimension at 1), without
-    writing the GraphDef out and reading it again. tests/converters/test_tflite.py checks that the
-    two give the same bytes."""
+    writing the GraphDef out and reading it again (tests/converters/test_verification_batches.py
+    checks that both give the same bytes)."""
     from tensorflow.lite.python import conversion_metadata_schema_py_generated as metadata
     from tensorflow.lite.python.lite import TFLiteConverterBase
     from tensorflow.lite.python.util import get_tensors_from_tensor_names, set_tensor_shapes
