@@ -5,9 +5,10 @@ For each precision it times, in pairs (one bare run, then one whole task)
 - the whole task: created in the database -> succeeded, through a real `manage.py worker` (django-q2,
   ORM broker, SQLite), which stages the folder, runs the same child and publishes the artifacts,
 once with warm converter children (WARM_CHILDREN=on: the child was started and imported TensorFlow
-before the task) and once without, and prints size and verification figures and where the task's
-time went (report.json's timings.task). Goals: whole / bare <= 0.8 with warm children, <= 1.1
-without. It also reads the worker's resident memory while idle, with and without the warm child
+before the task) and once without, and prints size and verification figures ("verify s": the
+child's own timings.verification_s, running the converted model on the verification inputs) and
+where the task's time went (report.json's timings.task). Goals: whole / bare <= 0.8 with warm
+children, <= 1.1 without. It also reads the worker's resident memory while idle, with and without the warm child
 (the worker's own processes: under 200 MB; TensorFlow lives only in the children).
 
     .venv/bin/python benchmarks/engine.py [--runs 3] [--precisions 32bit,8bit] [--warm on,off]
@@ -156,7 +157,7 @@ def main() -> None:
             idle = idle_memory(worker.pid)
             idle_by_mode[mode] = (idle, {pid for pid in idle if _alive_warm(pid)})
             for precision in precisions:
-                bare, whole, report, phases = [], [], {}, []
+                bare, whole, report, phases, checks = [], [], {}, [], []
                 for run in range(args.runs):
                     where = work_dir / f"{mode}-{precision}-{run}"
                     idle_memory(worker.pid)  # the next warm child has imported: not competing
@@ -188,6 +189,7 @@ def main() -> None:
                     )
                     whole.append((task.finished - task.created).total_seconds())
                     phases.append((task.result.get("timings") or {}).get("task") or {})
+                    checks.append((task.result.get("timings") or {}).get("verification_s", 0.0))
                 row = report["verification"]["outputs"][0]
                 rows.append(
                     (
@@ -200,6 +202,7 @@ def main() -> None:
                         row["cosine_similarity"],
                         f"{row['verdict']} ({task.status})",
                         _median_phases(phases),
+                        statistics.median(checks),
                     )
                 )
         finally:
@@ -208,14 +211,14 @@ def main() -> None:
 
     print(f"\nMobileNetV2 alpha 0.35 96x96, frozen graph, {args.runs} paired runs each (medians)\n")
     print(
-        "| warm | precision | output KB | convert s | bare child s | whole task s | whole/bare "
-        "| cosine | verdict (task) | goal |"
+        "| warm | precision | output KB | convert s | verify s | bare child s | whole task s "
+        "| whole/bare | cosine | verdict (task) | goal |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for mode, p, size_out, conv, bare_s, whole_s, cos, verdict, _phases in rows:
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for mode, p, size_out, conv, bare_s, whole_s, cos, verdict, _phases, check in rows:
         goal = "<= 0.8" if mode == "on" else "<= 1.1"
         print(
-            f"| {mode} | {p} | {size_out / 1024:.0f} | {conv:.2f} | {bare_s:.2f} | "
+            f"| {mode} | {p} | {size_out / 1024:.0f} | {conv:.2f} | {check:.3f} | {bare_s:.2f} | "
             f"{whole_s:.2f} | {whole_s / bare_s:.3f} | {cos:.6f} | {verdict} | {goal} |"
         )
     print("\nWhere the whole task's time went (report.json timings.task, medians, seconds)\n")
@@ -223,7 +226,7 @@ def main() -> None:
     names.append("publishing")
     print("| warm | precision | " + " | ".join(names) + " |")
     print("|---|---|" + "---|" * len(names))
-    for mode, p, *_rest, phases in rows:
+    for mode, p, *_rest, phases, _check in rows:
         cells = " | ".join(f"{phases.get(n, float('nan')):.2f}" for n in names)
         print(f"| {mode} | {p} | {cells} |")
     for mode, (idle, warm_pids) in idle_by_mode.items():

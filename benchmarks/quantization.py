@@ -24,7 +24,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from conversions.converters.base import Events, Job  # noqa: E402
-from conversions.converters.tflite import TFLiteConverter, _run_tflite  # noqa: E402
+from conversions.converters.tflite import TFLiteConverter  # noqa: E402
+from conversions.converters.tflite_run import run_tflite  # noqa: E402
 from tests import modelkit  # noqa: E402
 
 PRECISIONS = ("32bit", "16bit", "8bit-dynamic", "8bit", "16x8", "8bit-mixed")
@@ -104,7 +105,7 @@ def table(title: str, root: Path, work: Path, inputs: np.ndarray, labels) -> Non
     for precision in PRECISIONS:
         out = work / f"{pb.stem}-{precision}"
         report = convert(root, out, precision)
-        converted, _ = _run_tflite(out / "model/net.tflite", [[x[None]] for x in inputs])
+        converted, _ = run_tflite(out / "model/net.tflite", [[x[None]] for x in inputs])
         converted = converted[0]
         size = report["output_size_bytes"]
         base_size = base_size or size

@@ -12,8 +12,8 @@ import time
 PHASES = {
     "queue_wait": ("queued", "claimed"),
     "staging": ("claimed", "handed"),
-    # until the child has imported its converter's module; a cold child imports TensorFlow itself
-    # when it loads the model, so for a cold child that import counts in audit
+    # until the child has imported its converter and the libraries every job needs (Converter.imports):
+    # a cold child's TensorFlow import counts here, a warm child did it before the task
     "child_start": ("handed", "ready"),
     "audit": ("ready", "converting"),  # loading the model, its op audit and the reference run
     "conversion": ("converting", "verifying"),

@@ -16,6 +16,7 @@ Exit codes: 0 converted, 2 refused with a user-facing message, 3 out of memory, 
 """
 
 import ctypes
+import importlib
 import json
 import os
 import resource
@@ -53,6 +54,8 @@ def run(events: Events, job_path: str) -> int:
 
     def work():
         converter = get_converter(job.converter)  # imports its libraries, unless warm already did
+        for name in converter.imports:
+            importlib.import_module(name)
         events.emit("ready")
         return converter.convert(job, events)
 
@@ -179,5 +182,16 @@ def main(argv: list[str]) -> int:
     return entry(events, *argv[1:])
 
 
+def leave(code: int) -> None:
+    """Exit at once once everything is said: Python's own shutdown of a process that loaded
+    TensorFlow takes about a second (its threads and libraries torn down one by one), and the task
+    waits for the child's exit. The events are flushed line by line and the files closed; what the
+    libraries' C code printed is flushed here, as exit() would."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    ctypes.CDLL(None).fflush(None)
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    leave(main(sys.argv[1:]))

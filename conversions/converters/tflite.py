@@ -8,17 +8,18 @@ makes the reference run and the op audit see the same graph that TFLite converts
 import json
 import re
 import time
-from pathlib import Path
 
 import numpy as np
 
 from conversions.converters import evaluation, quantlayers, tflite_quant
 from conversions.converters.base import ConversionError, Converter, Events, Job
+from conversions.converters.batching import Batches
 from conversions.converters.caffe.converter import tensorflow_model
 from conversions.converters.caffe.onnx_export import reference as caffe_reference
 from conversions.converters.layout import check_layout
 from conversions.converters.samples import choose
-from conversions.converters.tfsource import load_tensorflow, run_graph
+from conversions.converters.tflite_run import run_tflite
+from conversions.converters.tfsource import load_tensorflow, run_graph, tflite_converter
 from conversions.converters.verify import (
     compare_outputs,
     describe,
@@ -35,6 +36,7 @@ CALIBRATED = INT8 + ("16x8",)
 
 class TFLiteConverter(Converter):
     key = "tflite"
+    imports = ("tensorflow", "ai_edge_litert.interpreter")
 
     def convert(self, job: Job, events: Events) -> dict:
         import tensorflow as tf
@@ -61,12 +63,12 @@ class TFLiteConverter(Converter):
             model, caffe = tensorflow_model(layout, events)
         else:
             model = load_tensorflow(layout, job, events)
-        graph_def, inputs, outputs = model.graph_def, model.inputs, model.outputs
+        inputs, outputs = model.inputs, model.outputs
 
         def original(sets, names=outputs):  # the reference: TensorFlow, or Caffe's in NumPy
             if caffe is not None:
                 return caffe_reference(caffe, sets)[: len(names)]
-            return run_graph(graph_def, inputs, names, sets)
+            return run_graph(model, sets, events, names)
 
         tolerance = evaluation.tolerance(job.options)
         chosen = choose(
@@ -82,24 +84,16 @@ class TFLiteConverter(Converter):
         if labelled:
             original_scores = original(labelled.samples, outputs[:1])[0]
             evaluation.check_scores(outputs[0], original_scores, labelled.labels)
+        model.close()  # the reference has run: its graph and session are not needed any more
 
         events.stage("converting")
         model_dir = job.output_path / "model"
         model_dir.mkdir(parents=True, exist_ok=True)
         tflite_path = model_dir / f"{job.name}.tflite"
-        if job.model_format == "frozen_graph":
-            frozen_path = layout.model  # already a frozen graph on disk: no need to write it again
-        else:
-            frozen_path = job.output_path.parent / "frozen.pb"
-            frozen_path.write_bytes(graph_def.SerializeToString())
         started = time.monotonic()
-        converter = tf.compat.v1.lite.TFLiteConverter.from_frozen_graph(
-            str(frozen_path),
-            input_arrays=[s.op for s in inputs],
-            output_arrays=[name.split(":")[0] if name.endswith(":0") else name for name in outputs],
-            input_shapes={s.op: [1 if d is None else d for d in s.shape] for s in inputs},
-        )
+        converter = tflite_converter(tf, model)  # the GraphDef parsed once, not read again
         quantization, analysis_seconds = None, 0.0
+        batches = Batches("the converted model", events)  # one decision for every variant
         try:
             if precision in INT8:
                 events.log(f"Calibrate on {len(samples)} samples in batches of {batch_size}")
@@ -107,7 +101,7 @@ class TFLiteConverter(Converter):
 
                 def judge(content: bytes) -> list[dict]:
                     tflite_path.write_bytes(content)
-                    converted, _ = _run_tflite(tflite_path, sets)
+                    converted, _ = run_tflite(tflite_path, sets, batches)
                     return compare_outputs(outputs, reference, converted, precision)
 
                 content, quantization, analysis_seconds = tflite_quant.int8_model(
@@ -128,11 +122,11 @@ class TFLiteConverter(Converter):
 
         events.stage("verifying")
         started = time.monotonic()
-        converted, details = _run_tflite(tflite_path, sets)
+        converted, details = run_tflite(tflite_path, sets, batches)
         rows = compare_outputs(outputs, reference, converted, precision)
         accuracy = None
         if labelled:
-            scores = _run_tflite(tflite_path, labelled.samples)[0][0]
+            scores = run_tflite(tflite_path, labelled.samples, batches)[0][0]
             accuracy = evaluation.accuracy(
                 outputs[0], original_scores, scores, labelled.labels, tolerance
             )
@@ -217,22 +211,6 @@ def _explain_convert_error(exc: Exception, precision: str) -> str:
     return f"The TFLite converter refused the model.{hint} Its message: {text[-1500:]}"
 
 
-def _run_tflite(path: Path, sets) -> tuple[list[np.ndarray], dict]:
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_path=str(path))
-    interpreter.allocate_tensors()
-    ins, outs = interpreter.get_input_details(), interpreter.get_output_details()
-    results = []
-    for arrays in sets:
-        for detail, array in zip(ins, arrays, strict=True):
-            interpreter.set_tensor(detail["index"], _quantize(array, detail))
-        interpreter.invoke()
-        results.append([_dequantize(interpreter.get_tensor(d["index"]), d) for d in outs])
-    stacked = [np.concatenate([r[i] for r in results]) for i in range(len(outs))]
-    return stacked, {"inputs": [_describe(d) for d in ins], "outputs": [_describe(d) for d in outs]}
-
-
 def _with_keys(described: list[dict], outputs: list[str], keys: list[str] | None) -> list[dict]:
     """Each TFLite output with the SavedModel signature's name for it ("key"), found by tensor name
     (TFLite names an output after the graph tensor it computes), else by position."""
@@ -243,31 +221,6 @@ def _with_keys(described: list[dict], outputs: list[str], keys: list[str] | None
         {**entry, "key": by_name.get(entry["name"], keys[index] if index < len(keys) else None)}
         for index, entry in enumerate(described)
     ]
-
-
-def _quantize(array: np.ndarray, detail: dict) -> np.ndarray:
-    scale, zero = detail["quantization"]
-    if detail["dtype"] in (np.int8, np.uint8) and scale:
-        info = np.iinfo(detail["dtype"])
-        return np.clip(np.round(array / scale + zero), info.min, info.max).astype(detail["dtype"])
-    return array.astype(detail["dtype"])
-
-
-def _dequantize(array: np.ndarray, detail: dict) -> np.ndarray:
-    scale, zero = detail["quantization"]
-    if detail["dtype"] in (np.int8, np.uint8) and scale:
-        return (array.astype(np.float32) - zero) * scale
-    return array
-
-
-def _describe(detail: dict) -> dict:
-    scale, zero = detail["quantization"]
-    return {
-        "name": detail["name"],
-        "shape": [int(d) for d in detail["shape"]],
-        "dtype": np.dtype(detail["dtype"]).name,
-        "quantization": {"scale": float(scale), "zero_point": int(zero)} if scale else None,
-    }
 
 
 def _versions(tf) -> dict:

@@ -20,6 +20,7 @@ import numpy as np
 
 from conversions.converters import evaluation, quantlayers
 from conversions.converters.base import ConversionError, Converter, Events, Job
+from conversions.converters.batching import Batches
 from conversions.converters.layout import Layout, check_layout
 from conversions.converters.samples import choose
 from conversions.converters.tensorrt import builders, export, layers, onnxsource, precision, probe
@@ -93,6 +94,7 @@ class _Run:
         self.keep_patterns = quantlayers.parse_patterns(job.options.get("keep_float_layers"))
         self.keep: list[str] = []
         self.int8_batch = 1
+        self.batches = Batches("the ONNX models", events)  # every ONNX Runtime run of the task
 
     def convert(self) -> dict:
         source = self._read()
@@ -115,6 +117,8 @@ class _Run:
         if labelled:
             original_scores = self._reference(source, float32, labelled.samples)[0]
             evaluation.check_scores(source.outputs[0], original_scores, labelled.labels)
+        if source.tensorflow is not None:
+            source.tensorflow.close()  # the reference has run
         variant = self._apply_precision(float32, source, chosen.calibration)
         quantization = None
         if self.precision in precision.INT8:
@@ -124,7 +128,9 @@ class _Run:
         verification = self._verify(source, float32, variant, reference, chosen)
         accuracy = None
         if labelled:
-            scores = precision.run_onnx(self.checked, source.inputs, labelled.samples)[0]
+            scores = precision.run_onnx(
+                self.checked, source.inputs, labelled.samples, self.batches
+            )[0]
             accuracy = evaluation.accuracy(
                 source.outputs[0], original_scores, scores, labelled.labels, tolerance
             )
@@ -166,7 +172,7 @@ class _Run:
                         float32, path, names, samples, self.int8_batch, self.events, kept
                     )
                     built[tuple(kept)] = path
-                converted = precision.run_onnx(path, source.inputs, sets)
+                converted = precision.run_onnx(path, source.inputs, sets, self.batches)
                 return compare_outputs(source.outputs, reference, converted, self.precision)
 
             order = [layer["name"] for layer in quantlayers.ranked(found)]
@@ -187,7 +193,7 @@ class _Run:
         rows = compare_outputs(
             source.outputs,
             reference,
-            precision.run_onnx(checked, source.inputs, sets),
+            precision.run_onnx(checked, source.inputs, sets, self.batches),
             self.precision,
         )
         self.timings["onnx_check_s"] = time.monotonic() - started
@@ -208,7 +214,10 @@ class _Run:
         exported = source.tensorflow is not None or source.caffe is not None
         if exported and self.precision != "32bit":  # how much the export itself lost
             export_rows = compare_outputs(
-                source.outputs, reference, precision.run_onnx(float32, source.inputs, sets), "32bit"
+                source.outputs,
+                reference,
+                precision.run_onnx(float32, source.inputs, sets, self.batches),
+                "32bit",
             )
             verification["export"] = {
                 "outputs": export_rows,
@@ -294,13 +303,12 @@ class _Run:
 
     def _reference(self, source: Source, float32: Path, sets) -> list[np.ndarray]:
         if source.tensorflow is not None:
-            model = source.tensorflow
-            return run_graph(model.graph_def, model.inputs, model.outputs, sets)
+            return run_graph(source.tensorflow, sets, self.events)
         if source.caffe is not None:
             from conversions.converters.caffe.onnx_export import reference
 
             return reference(source.caffe, sets)
-        return precision.run_onnx(float32, source.inputs, sets)
+        return precision.run_onnx(float32, source.inputs, sets, self.batches)
 
     def _apply_precision(self, float32: Path, source: Source, samples) -> Path:
         import onnx

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from conversions.converters.base import ConversionError, Events
+from conversions.converters.batching import Batches
 
 PRECISIONS = ("32bit", "16bit", "8bit", "8bit-mixed")
 INT8 = ("8bit", "8bit-mixed")  # int8 Q/DQ: per-layer analysis, layers kept in float
@@ -120,23 +121,30 @@ def to_int8(
     qdq.check(onnx.load(str(target)))
 
 
-def run_onnx(path: Path, inputs, sets) -> list[np.ndarray]:
-    """Run an ONNX model in ONNX Runtime (CPU) on each input set; outputs stacked per output."""
+def run_onnx(path: Path, inputs, sets, batches: Batches | None = None) -> list[np.ndarray]:
+    """Run an ONNX model in ONNX Runtime (CPU) on each input set; outputs stacked per output. With
+    `batches`, the sets run in batches where the model's batch dimension is open (batching.py)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
     try:
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        results = [
-            session.run(None, {s.name: a for s, a in zip(inputs, arrays, strict=True)})
-            for arrays in sets
-        ]
+        fixed = [i.shape[0] for i in session.get_inputs() if i.shape and type(i.shape[0]) is int]
+        if batches is None:
+            batches = Batches("the ONNX model", None, "no batches asked for")
+        elif fixed and not batches.refusal:
+            batches.refusal = f"its batch dimension is fixed at {fixed[0]}"
+        names = [s.name for s in inputs]
+
+        def run(arrays):
+            return session.run(None, dict(zip(names, arrays, strict=True)))
+
+        return batches.run(run, sets)
     except Exception as exc:  # an ONNX Runtime failure on a user's model is the user's to read
         raise ConversionError(
             f"ONNX Runtime could not run {Path(path).name}: {str(exc).strip()[-1000:]}"
         ) from None
-    return [np.concatenate([r[i] for r in results]) for i in range(len(results[0]))]
 
 
 def float16_emulation(float32: Path, target: Path) -> None:
