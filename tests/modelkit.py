@@ -19,10 +19,11 @@ def small_cnn(input_shape=(32, 32, 3), classes=10, seed=7):
     tf, keras = _keras()
     keras.utils.set_random_seed(seed)
     inputs = keras.Input(shape=input_shape, name="input")
-    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="first_conv")(inputs)
     x = keras.layers.BatchNormalization()(x)
     x = keras.layers.MaxPooling2D()(x)
-    x = keras.layers.Conv2D(16, 3, padding="same", activation="relu")(x)
+    # named: Keras numbers unnamed layers per process, so names would depend on what ran before
+    x = keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="second_conv")(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
     outputs = keras.layers.Dense(classes, activation="softmax")(x)
     return keras.Model(inputs, outputs)

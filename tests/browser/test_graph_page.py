@@ -67,7 +67,7 @@ def test_a_layer_of_the_error_table_opens_the_converted_graph_at_that_layer(
     layer = next(
         x["name"]
         for x in report["quantization"]["layers"]
-        if x["op"] == "CONV_2D" and ";" in x["name"] and "conv2d_1_" in x["name"]
+        if x["op"] == "CONV_2D" and ";" in x["name"] and "second_conv" in x["name"]
     )
     log_in(page)
     page.goto(f"/tasks/{task.pk}/")
