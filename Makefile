@@ -33,8 +33,7 @@ $(VENV)/.installed: pyproject.toml
 
 test: install .secret_key
 	$(PY) manage.py compile_translations
-	$(PY) -m pytest
-	$(PY) tests/scale/on_services.py  # tests/scale again, on PostgreSQL and Redis
+	$(PY) tests/everything.py  # pytest on two processes, and tests/scale again on PostgreSQL and Redis beside it
 
 test-fast: install .secret_key
 	$(PY) manage.py compile_translations

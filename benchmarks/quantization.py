@@ -1,8 +1,8 @@
 """TFLite per precision: size, worst-sample cosine, top-1 accuracy drop, ops kept float, time.
 
 Three models built here: MobileNetV2 (alpha 0.35, 96x96, random weights, batch norm set from a batch
-of images, logits), a small CNN trained on scikit-learn's bundled digits set (8x8 images, 10 classes;
-calibration on 64 training images, verification and accuracy on the 360 held-out ones), and the CNN with
+of images, logits), a small CNN trained on the tests' generated 8x8 glyphs (modelkit.glyphs, 10
+classes; calibration on 64 training images, verification and accuracy on the 360 held-out ones), and the CNN with
 outlier channels of the tests. "analysis s" is the per-layer analysis inside the 8bit conversions,
 "x" the factor it adds to the conversion time. 8bit-mixed's "convert s" includes its search: one model
 per layer to rank the layers by their effect on the output, then the rounds.
@@ -32,17 +32,12 @@ PRECISIONS = ("32bit", "16bit", "8bit-dynamic", "8bit", "16x8", "8bit-mixed")
 
 
 def digits_model(root: Path):
-    """A small CNN trained on the digits set; returns held-out (images, labels)."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
+    """A small CNN trained on modelkit's 8x8 glyphs; returns held-out (images, labels)."""
     tf, keras = modelkit._keras()
     keras.utils.set_random_seed(0)
-    digits = load_digits()
-    images = (digits.images / 16.0).astype(np.float32)[..., None]
-    train_x, test_x, train_y, test_y = train_test_split(
-        images, digits.target, test_size=360, random_state=0
-    )
+    images, labels = modelkit.glyphs()
+    images = images[..., None]
+    train_x, test_x, train_y, test_y = images[:-360], images[-360:], labels[:-360], labels[-360:]
     inputs = keras.Input(shape=(8, 8, 1), name="input")
     x = keras.layers.Conv2D(16, 3, padding="same", activation="relu")(inputs)
     x = keras.layers.Conv2D(32, 3, padding="same", activation="relu")(x)
@@ -144,9 +139,7 @@ def main() -> None:
             "MobileNetV2 0.35 96x96, realistic activations", work / "mobilenet", work, inputs, None
         )
         test_x, test_y = digits_model(work / "digits")
-        table(
-            "Digits CNN (scikit-learn digits, trained here)", work / "digits", work, test_x, test_y
-        )
+        table("Glyphs CNN (modelkit.glyphs, trained here)", work / "digits", work, test_x, test_y)
         inputs, _ = random_model(work / "outlier", modelkit.outlier_cnn(), (16, 16, 3))
         table(
             "CNN with outlier channels (tests/modelkit.outlier_cnn)",
