@@ -53,7 +53,9 @@ def test_two_workers_drain_8_tasks_each_converted_exactly_once(
         interval=1,
         what=f"{DRAIN} conversions",
     )
-    print(f"\n{backend()}: {DRAIN} conversions with 2 workers in {time.monotonic() - started:.1f} s")
+    print(
+        f"\n{backend()}: {DRAIN} conversions with 2 workers in {time.monotonic() - started:.1f} s"
+    )
     assert done is True, f"{done.name} ended {done.status}: {done.error_message}"
     names = {workers.name(first), workers.name(second)}
     by_worker = {}

@@ -67,7 +67,10 @@ REACHABLE = {"write_work_folder", "write_tmpdir", "import_numpy", "own_proc"}
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Landlock is Linux only")
 # A warm child imports TensorFlow before its job (seconds of CPU): slow, as converting tests are.
-WARM_OR_COLD = [pytest.param(False, id="cold"), pytest.param(True, id="warm", marks=pytest.mark.slow)]
+WARM_OR_COLD = [
+    pytest.param(False, id="cold"),
+    pytest.param(True, id="warm", marks=pytest.mark.slow),
+]
 
 
 def landlock_abi() -> int:
