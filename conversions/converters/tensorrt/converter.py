@@ -241,7 +241,7 @@ class _Run:
         (self.model_dir / "config.json").write_text(json.dumps(config, indent=2))
 
         self.events.stage("verifying")
-        report["verification"]["engine"] = _engine_check()
+        report["verification"]["engine"] = probe.engine_check()
         self.events.log(report["verification"]["engine"]["reason"])
         report.update(
             engine=config,
@@ -363,20 +363,6 @@ class _Run:
 def _log_rows(events: Events, rows: list[dict], what: str) -> None:
     for row in rows:
         events.log(f"Verify {row['name']} ({what}): {describe(row)}")
-
-
-def _engine_check() -> dict:
-    if probe.gpu_present():
-        reason = (
-            "The engine itself is not run by this version: its parity is that of the ONNX model it "
-            "was built from."
-        )
-    else:
-        reason = (
-            "The engine itself is not run here: loading an engine needs an NVIDIA GPU with CUDA and "
-            "this worker has none. Its parity is that of the ONNX model it was built from."
-        )
-    return {"ran": False, "reason": reason}
 
 
 def _original(source: Source) -> str:

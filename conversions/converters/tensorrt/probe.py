@@ -107,3 +107,18 @@ def restore_gpu_visibility() -> None:
         os.environ.pop("CUDA_VISIBLE_DEVICES", None)
     else:
         os.environ["CUDA_VISIBLE_DEVICES"] = visible
+
+
+def engine_check() -> dict:
+    """report.json's word on the engine itself: parity is judged on the ONNX model it was built from."""
+    if gpu_present():
+        reason = (
+            "The engine itself is not run by this version: its parity is that of the ONNX model it "
+            "was built from."
+        )
+    else:
+        reason = (
+            "The engine itself is not run here: loading an engine needs an NVIDIA GPU with CUDA and "
+            "this worker has none. Its parity is that of the ONNX model it was built from."
+        )
+    return {"ran": False, "reason": reason}
