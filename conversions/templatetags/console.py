@@ -11,9 +11,12 @@ register = template.Library()
 
 @register.filter
 def duration(value: timedelta | None) -> str:
-    """`42 s`, `3 min 05 s`, `2 h 04 min`; an en dash when there is none."""
+    """`0.8 s`, `42 s`, `3 min 05 s`, `2 h 04 min`; an en dash when there is none. Under ten
+    seconds with a tenth: a task on a warm child ends in about a second, not "0 s"."""
     if value is None:
         return "–"
+    if value.total_seconds() < 10:  # cut to the tenth, as longer ones are cut to the second
+        return _("%(s).1f s") % {"s": max(int(value.total_seconds() * 10), 0) / 10}
     seconds = int(value.total_seconds())
     if seconds < 60:
         return _("%(s)d s") % {"s": seconds}
