@@ -73,6 +73,14 @@ def load_tensorflow(layout: Layout, job: Job, events: Events) -> TFModel:
         )
         model = TFModel(graph_def, inputs, outputs)
     events.log("Get inputs: " + ", ".join(f"{s.name} {s.shape} {s.dtype}" for s in model.inputs))
+    for spec in model.inputs:
+        if spec.shape and spec.shape[0] not in (None, 1):
+            raise ConversionError(
+                f"The input {spec.name} has shape {spec.shape}: its first dimension is read as the "
+                "batch, which must be 1 or open (None) so that the original and the converted model "
+                "can be run sample by sample. Export the model with a batch dimension of 1 or None "
+                f"(for example [None, {', '.join(str(d) for d in spec.shape[1:])}]) and convert again."
+            )
     keys = model.output_keys or [None] * len(model.outputs)
     events.log(
         "Get outputs: "

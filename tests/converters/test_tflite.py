@@ -90,3 +90,29 @@ def test_calibration_arrays_of_the_wrong_dtype_or_with_objects_are_refused(cnn_i
     np.save(folder / "batch.npy", np.array([{"x": 1}], dtype=object), allow_pickle=True)
     message = refusal_8bit(cnn_input, tmp_path / "out2")
     assert "calibration_data/batch.npy cannot be read as a numeric array" in message
+
+
+@pytest.mark.parametrize("shape", [[32, 32, 3], [8, 32, 32, 3]], ids=["no batch", "batch of 8"])
+def test_an_input_without_a_batch_of_one_or_none_is_refused_in_plain_words(tmp_path, shape):
+    """Verification runs the models sample by sample (batch 1): a first dimension fixed at 32 (no
+    batch dimension) or at 8 cannot take a sample, and once failed as 'failed unexpectedly'."""
+    import tensorflow as tf
+
+    from tests.conversions.test_report_strict import freeze_function
+
+    freeze_function(tmp_path / "in/model/net.pb", lambda x: tf.nn.relu(x) * 2.0, shape)
+    with pytest.raises(ConversionError) as info:
+        run(
+            tmp_path / "in",
+            tmp_path / "out",
+            input_tensor_names="input",
+            output_tensor_names="Identity",
+        )
+    dims = ", ".join(str(d) for d in shape[1:])
+    assert str(info.value) == (
+        f"The input input:0 has shape {shape}: its first dimension is read as the batch, which must "
+        "be 1 or open (None) so that the original and the converted model can be run sample by "
+        f"sample. Export the model with a batch dimension of 1 or None (for example [None, {dims}]) "
+        "and convert again."
+    )
+    assert not (tmp_path / "out/model").exists()
