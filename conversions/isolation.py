@@ -11,7 +11,6 @@ import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from pathlib import Path
 from conversions.converters.confine import POLICY_ENV, Policy
 from conversions.sandbox import Sandbox
 from conversions.startup_notices import is_startup_notice
-from conversions.warm import WarmSlot, slot
+from conversions.warm import WarmSlot, slot, start_child
 
 # Only these variables reach the child: enough for Python, numpy and TensorFlow to run.
 ENV_ALLOWED = (
@@ -146,17 +145,7 @@ def run_child(
         if child is not None:
             child.discard()
             child = None
-        process = subprocess.Popen(
-            [sys.executable, "-m", "conversions.converters", *argv],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
-            cwd=str(workdir),
-            env=child_env(env),
-            start_new_session=True,
-        )
+        process = start_child(argv, workdir, child_env(env), stdin=subprocess.DEVNULL)
         if warm is not None and warm.started:  # its child died or failed: warm the next job
             warm.fill()
     readers = [

@@ -21,6 +21,23 @@ logger = logging.getLogger(__name__)
 MARK = b"conversions.converters\0warm\0"
 
 
+def start_child(argv: list[str], cwd: Path, env: dict[str, str], stdin) -> subprocess.Popen:
+    """`python -m conversions.converters ARGV` in `cwd` with `env` (already scrubbed), in a session
+    of its own, its events (stdout) and tool output (stderr) read as text: every converter child,
+    cold or warm, starts here."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "conversions.converters", *argv],
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        cwd=str(cwd),
+        env=env,
+        start_new_session=True,
+    )
+
+
 class WarmChild:
     def __init__(self, process: subprocess.Popen, folder: Path):
         self.process, self.folder = process, folder
@@ -74,16 +91,11 @@ class WarmSlot:
             self.root.mkdir(parents=True, exist_ok=True)
             folder = Path(tempfile.mkdtemp(prefix="warm-", dir=self.root))
             env = {**self.env, "TMPDIR": str(folder), "HOME": str(folder)}
-            process = subprocess.Popen(
-                [sys.executable, "-m", "conversions.converters", "warm", self.name],
+            process = start_child(
+                ["warm", self.name],
+                folder,
+                {**env, "WARM_PARENT": str(os.getpid())},
                 stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                errors="replace",
-                cwd=str(folder),
-                env={**env, "WARM_PARENT": str(os.getpid())},
-                start_new_session=True,
             )
         except OSError:
             logger.warning("could not start a warm converter child", exc_info=True)

@@ -39,15 +39,19 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
         if used & WORKERS:
             item.add_marker(pytest.mark.worker)
+
     # The heaviest modules first, each module's tests kept together and in order: `make test` hands
     # modules to two processes as they free up (pytest-xdist --dist loadfile), and a long module
     # started last would leave one core idle at the end.
+    def module(item) -> str:
+        return item.nodeid.split("::")[0]
+
     cost: dict[str, float] = {}
     for item in items:
         marks = {mark.name for mark in item.iter_markers()}
         spent = max((COST[name] for name in marks & COST.keys()), default=0.1)
-        cost[item.nodeid.split("::")[0]] = cost.get(item.nodeid.split("::")[0], 0) + spent
-    items.sort(key=lambda item: -cost[item.nodeid.split("::")[0]])
+        cost[module(item)] = cost.get(module(item), 0) + spent
+    items.sort(key=lambda item: -cost[module(item)])
 
 
 @pytest.fixture(scope="session", autouse=True)

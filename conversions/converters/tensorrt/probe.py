@@ -57,7 +57,11 @@ def driver_version() -> str | None:
     except OSError:
         return None
     words = text.split()
-    versions = [w for w in words if w.count(".") >= 1 and w.replace(".", "").isdigit()]
+    versions = [
+        w
+        for w in words
+        if w.count(".") >= 1 and w.replace(".", "").isascii() and w.replace(".", "").isdigit()
+    ]
     return versions[0] if versions else "unknown"
 
 
