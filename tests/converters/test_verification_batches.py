@@ -124,7 +124,11 @@ def one_by_one_report(monkeypatch, *args, **options):
 def assert_same_figures(batched: dict, single: dict) -> None:
     rows, expected = batched["verification"]["outputs"], single["verification"]["outputs"]
     for row, want in zip(rows, expected, strict=True):
-        assert row["verdict"] == want["verdict"] and row["worst_sample"] == want["worst_sample"]
+        assert row["verdict"] == want["verdict"]
+        if want["worst_sample_cosine"] < 1 - 1e-5:
+            # where every sample's cosine is 1 within float32 rounding (32-bit), which one is
+            # "worst" is rounding noise that a batched kernel may order differently
+            assert row["worst_sample"] == want["worst_sample"]
         assert row["top1_agreement"] == want["top1_agreement"]
         for key in FIGURES:
             assert row[key] == pytest.approx(want[key], rel=1e-4, abs=1e-6), key
