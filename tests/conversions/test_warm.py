@@ -25,6 +25,13 @@ def listed(path):
     except PermissionError:
         return "refused"
 
+def attempt(action):
+    try:
+        action()
+        return "allowed"
+    except OSError as exc:
+        return type(exc).__name__
+
 def main():
     spec = json.load(open("spec.json"))
     if spec["task"] == "cpu":
@@ -41,7 +48,21 @@ def main():
         "pid": os.getpid(),
         "threads": int(status["Threads"]),
         "outside": listed(spec["outside"]),
+        "parent": os.getppid(),
+        "signal_parent": attempt(lambda: os.kill(os.getppid(), 0)),
+        "parent_memory": attempt(lambda: open(f"/proc/{os.getppid()}/mem", "rb").read(1)),
+        "parent_environ": attempt(lambda: open(f"/proc/{os.getppid()}/environ", "rb").read(1)),
+        "descriptors": descriptors(),
     }
+
+def descriptors():
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            found.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:  # the listing's own descriptor, closed by now
+            pass
+    return found
 """
 
 
@@ -86,6 +107,13 @@ def test_a_warm_child_forks_a_fresh_confined_scrubbed_child_for_each_job(tmp_pat
     assert found["threads"] == 1 and found["pid"] != template.pid
     assert any("Sandbox: Landlock ABI" in str(line) for line in lines)
     assert found["outside"] == "refused"  # the test's own folder, outside the work folder
+    # What a model does in the fork cannot reach the warm child (its parent), which serves the
+    # next jobs: no signal (Landlock ABI 6 scopes them), no ptrace-guarded /proc file, no socket.
+    assert found["parent"] == template.pid
+    assert found["parent_memory"] == found["parent_environ"] == "PermissionError"
+    if any("signals scoped" in str(line) for line in lines):
+        assert found["signal_parent"] == "PermissionError"
+    assert not [d for d in found["descriptors"] if d.startswith("socket:")], found["descriptors"]
     # The warm child stays for the next job, which gets a child of its own, and its import folder
     # is gone: it ran nothing and keeps nothing on disk.
     assert template.poll() is None and warm.child.process is template
