@@ -10,9 +10,10 @@ import numpy as np
 
 
 def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
-    """The folder `name`, filled by `build(folder)` once per test run: the pytest-xdist processes
-    of `make test` share it (the first builds it under a lock, the others wait for it or find it
-    done). Read only: a test copies what it changes."""
+    """The folder `name`, filled by `build(folder)` once per test run where it can be: the
+    pytest-xdist processes of `make test` share it. A process that needs it while another builds
+    it builds its own copy rather than leave its core idle. Read only: a test copies what it
+    changes."""
     base = tmp_path_factory.getbasetemp()
     if os.getenv("PYTEST_XDIST_WORKER"):
         base = base.parent  # this run's folder, above each process's own
@@ -20,7 +21,12 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Pa
     root.mkdir(exist_ok=True)
     folder, done = root / name, root / f"{name}.done"
     with open(root / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also on a failed build
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released when the file closes
+        except BlockingIOError:
+            own = tmp_path_factory.mktemp(name)
+            build(own)
+            return own
         if not done.exists():
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir()
