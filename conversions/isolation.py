@@ -20,7 +20,7 @@ from pathlib import Path
 from conversions.converters.confine import POLICY_ENV, Policy
 from conversions.sandbox import Sandbox
 from conversions.startup_notices import is_startup_notice
-from conversions.warm import WarmSlot, slot, start_child
+from conversions.warm import Forked, WarmSlot, slot, start_child
 
 # Only these variables reach the child: enough for Python, numpy and TensorFlow to run.
 ENV_ALLOWED = (
@@ -108,8 +108,9 @@ def run_child(
 
     `command` picks another entry of the child (("inspect", chip) inspects the folder `job_path`).
     The child's work folder is the folder holding `job_path`; `sandbox` confines it there (default:
-    Sandbox(), confined where Landlock works). `warm`: the slot whose waiting child takes the job
-    (a cold child when it has none); it starts its next child right after the handover.
+    Sandbox(), confined where Landlock works). `warm`: the slot whose warm child forks the job's
+    child (the slot starts one for the job when it has none); None, or a warm child that cannot
+    be started, gives a cold child.
 
     The callbacks run in the calling thread (readers only queue lines), so they may use the database.
     """
@@ -136,18 +137,21 @@ def run_child(
     )
     extra = sandbox.confine(policy, workdir, inspect=command[0] == "inspect")
     argv = [command[0], str(job_path), *command[1:]]
-    env = {**extra, POLICY_ENV: policy.dumps()}
-    child = warm.take() if warm else None
-    if child is not None and child.hand_over(argv, workdir, env):
-        process = child.process
-        warm.fill()
-    else:
-        if child is not None:
-            child.discard()
-            child = None
-        process = start_child(argv, workdir, child_env(env), stdin=subprocess.DEVNULL)
-        if warm is not None and warm.started:  # its child died or failed: warm the next job
-            warm.fill()
+    env = child_env({**extra, POLICY_ENV: policy.dumps()})
+    process, template, warmed = None, None, False
+    if warm is not None:
+        template = warm.take()
+        warmed = template is not None  # started before this job, its imports done or under way
+        if template is None:
+            warm.fill()  # a first job, or its warm child died: it starts one and forks into it
+            template = warm.take()
+        process = template.fork(argv, workdir, env) if template else None
+        if process is None and template is not None:
+            template.discard()
+            template, warmed = None, False
+            warm.fill()  # for the next job
+    if process is None:
+        process = start_child(argv, workdir, env, stdin=subprocess.DEVNULL)
     readers = [
         threading.Thread(target=_pump, args=(process.stdout, "events", inbox), daemon=True),
         threading.Thread(target=_pump, args=(process.stderr, "output", inbox), daemon=True),
@@ -173,10 +177,10 @@ def run_child(
     for reader in readers:
         reader.join(timeout=10)
     drain()
-    if child is not None:
-        child.clean()
+    if template is not None:
+        warm.give_back(template)
     outcome = _outcome(process.returncode, final, stopped, limits)
-    outcome.warm = child is not None
+    outcome.warm = warmed
     return outcome
 
 
@@ -188,14 +192,22 @@ def _parse_event(line: str) -> dict | None:
     return event if isinstance(event, dict) and "event" in event else None
 
 
-def _kill(process: subprocess.Popen) -> None:
+def _kill(process) -> None:
+    """SIGTERM to the child's session, SIGKILL after the grace period (a Popen or a Forked)."""
     try:
-        os.killpg(process.pid, signal.SIGTERM)
+        _signal_group(process, signal.SIGTERM)
         process.wait(timeout=KILL_GRACE_SECONDS)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        _signal_group(process, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+def _signal_group(process, sig: int) -> None:
+    if isinstance(process, Forked):
+        process.signal_group(sig)
+    else:
+        os.killpg(process.pid, sig)
 
 
 def _outcome(code: int, final: dict, stopped: str, limits: Limits) -> Outcome:

@@ -25,7 +25,7 @@ from conversions.isolation import KILL_GRACE_SECONDS
 from conversions.models import Worker
 from conversions.reaper import fail_running_on, reap
 from conversions.sandbox import status as sandbox_status
-from conversions.warm import idle_children
+from conversions.warm import warm_children
 
 logger = logging.getLogger(__name__)
 
@@ -156,10 +156,10 @@ class Supervisor:
 
 
 def warm_report(name: str) -> dict:
-    """The warm converter children of worker `name` waiting now, and their memory (MB, RSS)."""
+    """The warm converter children of worker `name` now, and their memory (MB, RSS)."""
     if not settings.WARM_CHILDREN:
         return {"enabled": False, "children": 0, "memory_mb": 0}
-    found = idle_children(name)
+    found = warm_children(name)
     return {
         "enabled": True,
         "children": len(found),

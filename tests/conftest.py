@@ -24,7 +24,14 @@ hypothesis_settings.load_profile("full")
 # A test that asks for one of these fixtures builds real TensorFlow models (and, mostly, converts
 # them) or starts worker processes: it is marked so whatever it is named, and `make test-fast`
 # (-m "not slow and not worker and not browser") leaves it to `make test`.
-REAL_MODELS = {"cnn_pb", "cnn_folder", "cnn_saved_model", "biased_cnn_pb", "outlier_dir"}
+REAL_MODELS = {
+    "cnn_pb",
+    "cnn_folder",
+    "cnn_saved_model",
+    "biased_cnn_pb",
+    "outlier_dir",
+    "mobilenet_dirs",
+}
 WORKERS = {"worker", "workers"}
 
 
@@ -94,18 +101,21 @@ def alice_home(home) -> Path:
 @pytest.fixture(scope="session")
 def cnn_pb(tmp_path_factory) -> Path:
     """A small Keras CNN (32x32x3 -> 10) frozen to model/cnn.pb; input `input:0`, output `Identity:0`."""
-    path = tmp_path_factory.mktemp("models") / "cnn.pb"
-    modelkit.freeze(modelkit.small_cnn(), path)
-    return path
+    folder = modelkit.built_once(
+        tmp_path_factory, "cnn", lambda at: modelkit.freeze(modelkit.small_cnn(), at / "cnn.pb")
+    )
+    return folder / "cnn.pb"
 
 
 @pytest.fixture(scope="session")
 def cnn_saved_model(tmp_path_factory) -> Path:
-    """The same small CNN as a SavedModel folder, built once per session: tests copy it
+    """The same small CNN as a SavedModel folder, built once per run: tests copy it
     (shutil.copytree) before they add to it."""
-    folder = tmp_path_factory.mktemp("models") / "cnn_saved_model"
-    modelkit.save_saved_model(modelkit.small_cnn(), folder)
-    return folder
+
+    def build(folder):
+        modelkit.save_saved_model(modelkit.small_cnn(), folder / "cnn_saved_model")
+
+    return modelkit.built_once(tmp_path_factory, "cnn-saved-model", build) / "cnn_saved_model"
 
 
 @pytest.fixture

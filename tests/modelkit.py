@@ -1,13 +1,35 @@
 """Small real models built inside the tests (no downloads): a Keras CNN and MobileNetV2 with random weights."""
 
+import fcntl
+import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 
-def _keras():
-    import os
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """The folder `name`, filled by `build(folder)` once per test run: the pytest-xdist processes
+    of `make test` share it (the first builds it under a lock, the others wait for it or find it
+    done). Read only: a test copies what it changes."""
+    base = tmp_path_factory.getbasetemp()
+    if os.getenv("PYTEST_XDIST_WORKER"):
+        base = base.parent  # this run's folder, above each process's own
+    root = base / "built-once"
+    root.mkdir(exist_ok=True)
+    folder, done = root / name, root / f"{name}.done"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also on a failed build
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
 
+
+def _keras():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
     import tensorflow as tf

@@ -1,9 +1,8 @@
 """The converter child: `python -m conversions.converters run JOB_JSON` (or `inspect FOLDER [CHIP]`).
 
-`warm NAME` is the same child started ahead of its job (conversions/warm.py): it imports the heavy
-libraries, reads one order (argv, work folder, environment) on stdin, and forks one single-threaded
-child that does exactly what a cold child does with that argv. Forking matters: Landlock confines
-the calling thread and its future threads, and TensorFlow's import leaves threads behind.
+`warm NAME` is the warm child (converters/template.py): it imports the heavy libraries once and
+forks one fresh, single-threaded child per job, which does exactly what a cold child does with the
+job's argv.
 
 Before anything else it confines itself (converters/confine.py: limits, death signal, Landlock) and
 says so in the task log. `payload SCRIPT` runs a script of the child's own work folder under
@@ -17,24 +16,15 @@ Exit codes: 0 converted, 2 refused with a user-facing message, 3 out of memory, 
 
 import ctypes
 import importlib
-import json
 import os
-import resource
 import runpy
-import shutil
-import signal
 import sys
-import tempfile
 import traceback
-import warnings
 from pathlib import Path
 
-from conversions.converters import get_converter
+from conversions.converters import get_converter, template
 from conversions.converters.base import ConversionError, Events, Job
 from conversions.converters.confine import (
-    POLICY_ENV,
-    PR_SET_PDEATHSIG,
-    Policy,
     SandboxRefused,
     confine_from_env,
 )
@@ -100,51 +90,6 @@ def _report(events: Events, work) -> int:
 ENTRIES = {"run": (run, 1, 1), "inspect": (run_inspection, 1, 2), "payload": (run_payload, 1, 1)}
 
 
-def warm() -> int:
-    """Import, wait for one order on stdin, run it in a forked child; exit as that child did."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != int(os.environ.pop("WARM_PARENT", "0") or os.getppid()):
-        return 70  # the worker died before the death signal was armed
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    _preload()
-    folder = os.getcwd()  # HOME and TMPDIR of the imports: nothing of it is needed any more
-    os.chdir("/")
-    shutil.rmtree(folder, ignore_errors=True)
-    line = sys.stdin.readline()
-    if not line.strip():
-        return 0  # the worker closed the pipe: no job for this child
-    order = json.loads(line)
-    env = dict(order["env"])
-    if env.get(POLICY_ENV):  # the confined child's parent is this process, not the worker
-        policy = Policy.loads(env[POLICY_ENV])
-        policy.parent_pid = os.getpid()
-        env[POLICY_ENV] = policy.dumps()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # fork() of a threaded process
-        pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            devnull = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(devnull, 0)
-            os.chdir(order["cwd"])
-            os.environ.update(env)
-            tempfile.tempdir = None  # TMPDIR is the job's now
-            code = 64 if order["argv"][:1] == ["warm"] else main(order["argv"])
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):  # die of the same signal: the worker reads it as from a cold child
-        sig = os.WTERMSIG(status)
-        signal.signal(sig, signal.SIG_DFL)
-        os.kill(os.getpid(), sig)
-    return os.waitstatus_to_exitcode(status)
-
-
 def _preload() -> None:
     """Import the libraries a job will need; their import-time chatter goes nowhere."""
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
@@ -163,7 +108,7 @@ def _preload() -> None:
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["warm"] and len(argv) <= 2:
-        return warm()
+        return template.serve(_preload, main, leave)
     entry, low, high = ENTRIES.get(argv[0] if argv else "", (None, 0, 0))
     if entry is None or not low <= len(argv) - 1 <= high:
         print(

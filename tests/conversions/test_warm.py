@@ -1,4 +1,5 @@
-"""Warm converter children: started ahead of the job, yet confined, scrubbed and single-use."""
+"""Warm converter children: started ahead of the job, forking a fresh, confined, scrubbed child
+for each job."""
 
 import json
 import sys
@@ -7,7 +8,7 @@ import pytest
 
 from conversions.isolation import Limits, child_env, run_child
 from conversions.sandbox import Sandbox
-from conversions.warm import WarmSlot, idle_children
+from conversions.warm import WarmSlot, warm_children
 from tests.helpers import wait_for
 
 pytestmark = [
@@ -23,6 +24,13 @@ def listed(path):
         return os.listdir(path)
     except PermissionError:
         return "refused"
+
+def attempt(action):
+    try:
+        action()
+        return "allowed"
+    except OSError as exc:
+        return type(exc).__name__
 
 def main():
     spec = json.load(open("spec.json"))
@@ -40,7 +48,21 @@ def main():
         "pid": os.getpid(),
         "threads": int(status["Threads"]),
         "outside": listed(spec["outside"]),
+        "parent": os.getppid(),
+        "signal_parent": attempt(lambda: os.kill(os.getppid(), 0)),
+        "parent_memory": attempt(lambda: open(f"/proc/{os.getppid()}/mem", "rb").read(1)),
+        "parent_environ": attempt(lambda: open(f"/proc/{os.getppid()}/environ", "rb").read(1)),
+        "descriptors": descriptors(),
     }
+
+def descriptors():
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            found.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:  # the listing's own descriptor, closed by now
+            pass
+    return found
 """
 
 
@@ -72,8 +94,8 @@ def payload(tmp_path, slot, task: str, limits: Limits | None = None):
     return outcome, lines, workdir
 
 
-def test_a_warm_child_takes_one_job_confined_scrubbed_and_is_then_replaced(tmp_path, warm):
-    first = warm.child.process
+def test_a_warm_child_forks_a_fresh_confined_scrubbed_child_for_each_job(tmp_path, warm):
+    template = warm.child.process
     outcome, lines, workdir = payload(tmp_path, warm, "probe")
     assert outcome.ok and outcome.warm, (outcome.error, lines)
     found = outcome.result
@@ -82,16 +104,24 @@ def test_a_warm_child_takes_one_job_confined_scrubbed_and_is_then_replaced(tmp_p
     assert "CONVERTER_POLICY" not in found["env"] and "WARM_PARENT" not in found["env"]
     assert found["tmpdir"] == str(workdir / "tmp") and found["cwd"] == str(workdir)
     # Confined as one thread (a fork of the warm child), so Landlock holds for the whole process.
-    assert found["threads"] == 1 and found["pid"] != first.pid
+    assert found["threads"] == 1 and found["pid"] != template.pid
     assert any("Sandbox: Landlock ABI" in str(line) for line in lines)
     assert found["outside"] == "refused"  # the test's own folder, outside the work folder
-    # Never reused: the child that ran the job is gone, a new one waits, and its import folder too.
-    assert first.poll() is not None
-    assert warm.child is not None and warm.child.process.pid != first.pid
-    assert [p.name for p in (tmp_path / "work").iterdir() if p.name.startswith("warm-")] in (
-        [warm.child.folder.name],
-        [],
-    )
+    # What a model does in the fork cannot reach the warm child (its parent), which serves the
+    # next jobs: no signal (Landlock ABI 6 scopes them), no ptrace-guarded /proc file, no socket.
+    assert found["parent"] == template.pid
+    assert found["parent_memory"] == found["parent_environ"] == "PermissionError"
+    if any("signals scoped" in str(line) for line in lines):
+        assert found["signal_parent"] == "PermissionError"
+    assert not [d for d in found["descriptors"] if d.startswith("socket:")], found["descriptors"]
+    # The warm child stays for the next job, which gets a child of its own, and its import folder
+    # is gone: it ran nothing and keeps nothing on disk.
+    assert template.poll() is None and warm.child.process is template
+    assert not [p for p in (tmp_path / "work").iterdir() if p.name.startswith("warm-")]
+    again, lines, _ = payload(tmp_path, warm, "probe-again")
+    assert again.ok and again.warm, (again.error, lines)
+    assert again.result["pid"] not in (found["pid"], template.pid)
+    assert again.result["threads"] == 1 and again.result["outside"] == "refused"
 
 
 def test_the_limits_hold_in_a_warm_child(tmp_path, warm):
@@ -102,17 +132,17 @@ def test_the_limits_hold_in_a_warm_child(tmp_path, warm):
     assert outcome.error == "The conversion exceeded the 1 GB memory limit."
 
 
-def test_idle_warm_children_are_found_with_their_memory(warm):
+def test_warm_children_are_found_with_their_memory(warm):
     found = wait_for(
-        lambda: [c for c in idle_children("test-host:1") if c["rss_mb"] > 50],
+        lambda: [c for c in warm_children("test-host:1") if c["rss_mb"] > 50],
         timeout=120,
         what="the warm child to import its libraries",
     )
     assert [c["pid"] for c in found] == [warm.child.process.pid]
-    assert idle_children("another-host:1") == []
+    assert warm_children("another-host:1") == []
 
 
-def test_a_warm_child_that_died_is_replaced_by_a_cold_start(tmp_path, warm):
+def test_a_warm_child_that_died_is_replaced_and_the_job_still_runs(tmp_path, warm):
     warm.child.process.kill()
     warm.child.process.wait()
     outcome, lines, _ = payload(tmp_path, warm, "probe")

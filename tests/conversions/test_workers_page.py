@@ -136,7 +136,7 @@ def test_the_workers_page_shows_warm_children_and_their_memory(client, user, set
     from conversions import supervisor
 
     found = [{"pid": 11, "rss_mb": 600}, {"pid": 12, "rss_mb": 612}]
-    monkeypatch.setattr(supervisor, "idle_children", lambda name: found if name == "w:1" else [])
+    monkeypatch.setattr(supervisor, "warm_children", lambda name: found if name == "w:1" else [])
     warm = supervisor.Supervisor(["cpu"])
     warm.name, warm.worker = "w:1", register("w:1")
     warm._tick()

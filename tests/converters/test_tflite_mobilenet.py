@@ -5,25 +5,10 @@ import json
 import pytest
 
 from conversions.converters.base import ConversionError
-from tests import modelkit
-from tests.converters.direct import calibration
 from tests.converters.test_inspection import graph_folder
 from tests.converters.test_tflite import run
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def mobilenet_dirs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("mobilenet")
-    modelkit.freeze(modelkit.mobilenet_v2(logits=True), root / "plain/model/mobilenet.pb")
-    realistic = modelkit.mobilenet_v2(logits=True, calibrate_bn=True)
-    modelkit.freeze(realistic, root / "realistic/model/mobilenet.pb")
-    modelkit.save_saved_model(realistic, root / "saved/model")
-    modelkit.freeze(modelkit.mobilenet_v2(), root / "softmax/model/mobilenet.pb")
-    for folder in ("plain", "realistic", "saved", "softmax"):
-        calibration(root / folder / "calibration_data", count=24, shape=(96, 96, 3))
-    return root
 
 
 def convert(folder, out, precision, model_format="frozen_graph"):
