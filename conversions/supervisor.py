@@ -94,8 +94,10 @@ class Supervisor:
 
     def _start_cluster(self, queue: str) -> subprocess.Popen:
         env = {**os.environ, "WORKER_QUEUE": queue, "WORKER_NAME": self.name}
+        # --skip-checks: `manage.py worker` ran the system checks on these settings a moment ago;
+        # repeating them would import every URLconf and view (~1 s of CPU) in each qcluster.
         return subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
+            [sys.executable, "manage.py", "qcluster", "--skip-checks"],
             cwd=settings.BASE_DIR,
             env=env,
             start_new_session=True,

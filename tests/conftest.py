@@ -195,10 +195,14 @@ def worker_env(settings) -> dict:
 
 @pytest.fixture
 def worker(transactional_db, builtin_templates, settings, tmp_path):
-    """A real django-q2 worker process (`manage.py qcluster`) on the test database."""
+    """A real django-q2 worker process (`manage.py qcluster`) on the test database.
+
+    With --skip-checks, as `manage.py worker` starts its qclusters (conversions/supervisor.py):
+    the system checks would import every URLconf and view, ~1 s of CPU per start.
+    """
     log = (tmp_path / "worker.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
+        [sys.executable, "manage.py", "qcluster", "--skip-checks"],
         cwd=ROOT,
         env=worker_env(settings),
         stdout=log,

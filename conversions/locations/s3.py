@@ -12,19 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import boto3
-from boto3.exceptions import S3UploadFailedError
-from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    ReadTimeoutError,
-)
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -41,6 +30,11 @@ from conversions.locations.rules import (
     vouches_for_a_model,
 )
 from conversions.params import positive_int
+
+# boto3/botocore are imported where storage is used: ~0.1 s CPU that every process importing
+# conversions.locations (web, qclusters, manage.py commands) would pay even without S3 configured.
+if TYPE_CHECKING:
+    from boto3.s3.transfer import TransferConfig
 
 SCHEMES = ("obs", "s3")
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -87,6 +81,9 @@ def parse_object(text: str, *, root_ok: bool = False) -> "S3Location":
 
 @functools.lru_cache(maxsize=4)
 def _client(endpoint, region, key_id, secret, style, signature, connect, read, attempts):
+    import boto3
+    from botocore.config import Config
+
     config = Config(
         signature_version=signature,
         s3={"addressing_style": style},
@@ -120,8 +117,10 @@ def client():
     )
 
 
-def transfer_config() -> TransferConfig:
+def transfer_config() -> "TransferConfig":
     """Uploads: multipart above the threshold, parts in parallel."""
+    from boto3.s3.transfer import TransferConfig
+
     return TransferConfig(
         multipart_threshold=settings.S3_MULTIPART_THRESHOLD_MB * MB,
         multipart_chunksize=settings.S3_MULTIPART_CHUNK_MB * MB,
@@ -132,6 +131,9 @@ def transfer_config() -> TransferConfig:
 @contextmanager
 def plain_errors(location: "S3Location", action: str):
     """Turn what boto3 raises while doing `action` into a StorageError a user can read."""
+    from boto3.exceptions import S3UploadFailedError
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         yield
     except S3UploadFailedError as exc:  # boto3 wraps the real cause of a failed upload
@@ -141,6 +143,14 @@ def plain_errors(location: "S3Location", action: str):
 
 
 def plain(exc: Exception, location: "S3Location", action: str) -> StorageError:
+    from botocore.exceptions import (
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        ReadTimeoutError,
+    )
+
     words = {
         "location": str(location),
         "bucket": location.bucket,
