@@ -327,17 +327,3 @@ def test_it_refuses_a_saver_suffix_that_is_not_a_checkpoint_suffix():
     with pytest.raises(OpAuditError) as caught:
         check_saved_model(saved_model)
     assert sorted(caught.value.ops) == ["MergeV2Checkpoints", "SaveV2"]
-
-
-@pytest.mark.slow  # a real MobileNetV2, frozen and as a Keras export (conftest.py)
-def test_it_passes_a_real_mobilenet_v2(mobilenet_dirs):
-    from tensorflow.core.framework import graph_pb2
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    frozen = graph_pb2.GraphDef.FromString(
-        (mobilenet_dirs / "softmax/model/mobilenet.pb").read_bytes()
-    )
-    assert {"DepthwiseConv2dNative", "Relu6", "Softmax"} <= {n.op for n in frozen.node}
-    check_graph_def(frozen)
-    data = (mobilenet_dirs / "saved/model/saved_model.pb").read_bytes()
-    check_saved_model(saved_model_pb2.SavedModel.FromString(data))

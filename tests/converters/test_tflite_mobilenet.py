@@ -1,4 +1,5 @@
-"""MobileNetV2 (alpha 0.35, 96x96, random weights) through both TFLite templates, every precision."""
+"""MobileNetV2 (alpha 0.35, 96x96, random weights) through both TFLite templates, every precision;
+and through the op audit, frozen and as a Keras export."""
 
 import json
 
@@ -97,3 +98,18 @@ def test_verification_catches_an_int8_output_that_collapsed(mobilenet_dirs, tmp_
     report, row = convert(mobilenet_dirs / "softmax", tmp_path, "8bit")
     assert row["cosine_similarity"] == 0.0 and row["max_abs_error"] < 0.01
     assert row["verdict"] == "fail" and report["verification"]["verdict"] == "fail"
+
+
+def test_the_op_audit_passes_mobilenet_v2_frozen_and_exported(mobilenet_dirs):
+    from tensorflow.core.framework import graph_pb2
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    from conversions.converters.op_audit import check_graph_def, check_saved_model
+
+    frozen = graph_pb2.GraphDef.FromString(
+        (mobilenet_dirs / "softmax/model/mobilenet.pb").read_bytes()
+    )
+    assert {"DepthwiseConv2dNative", "Relu6", "Softmax"} <= {n.op for n in frozen.node}
+    check_graph_def(frozen)
+    data = (mobilenet_dirs / "saved/model/saved_model.pb").read_bytes()
+    check_saved_model(saved_model_pb2.SavedModel.FromString(data))
