@@ -76,16 +76,22 @@ def warm(tmp_path, monkeypatch):
     slot.close()
 
 
-def payload(tmp_path, slot, task: str, limits: Limits | None = None):
+def payload(tmp_path, slot, task: str, limits: Limits | None = None, on_event=None):
     workdir = tmp_path / "work" / f"job-{task}"
     workdir.mkdir(parents=True)
     (workdir / "payload.py").write_text(PAYLOAD)
     (workdir / "spec.json").write_text(json.dumps({"task": task, "outside": str(tmp_path)}))
     lines = []
+
+    def event(line):
+        lines.append(line)
+        if on_event:
+            on_event(line)
+
     outcome = run_child(
         workdir / "payload.py",
         limits or Limits(wall_seconds=120),
-        on_event=lines.append,
+        on_event=event,
         on_output=lines.append,
         command=("payload",),
         sandbox=Sandbox("on"),
@@ -96,6 +102,14 @@ def payload(tmp_path, slot, task: str, limits: Limits | None = None):
 
 def test_a_warm_child_forks_a_fresh_confined_scrubbed_child_for_each_job(tmp_path, warm):
     template = warm.child.process
+    # The workers page finds it (and only for its worker) with the memory of its imports.
+    found = wait_for(
+        lambda: [c for c in warm_children("test-host:1") if c["rss_mb"] > 50],
+        timeout=120,
+        what="the warm child to import its libraries",
+    )
+    assert [c["pid"] for c in found] == [template.pid]
+    assert warm_children("another-host:1") == []
     outcome, lines, workdir = payload(tmp_path, warm, "probe")
     assert outcome.ok and outcome.warm, (outcome.error, lines)
     found = outcome.result
@@ -132,19 +146,29 @@ def test_the_limits_hold_in_a_warm_child(tmp_path, warm):
     assert outcome.error == "The conversion exceeded the 1 GB memory limit."
 
 
-def test_warm_children_are_found_with_their_memory(warm):
-    found = wait_for(
-        lambda: [c for c in warm_children("test-host:1") if c["rss_mb"] > 50],
-        timeout=120,
-        what="the warm child to import its libraries",
-    )
-    assert [c["pid"] for c in found] == [warm.child.process.pid]
-    assert warm_children("another-host:1") == []
-
-
 def test_a_warm_child_that_died_is_replaced_and_the_job_still_runs(tmp_path, warm):
     warm.child.process.kill()
     warm.child.process.wait()
     outcome, lines, _ = payload(tmp_path, warm, "probe")
     assert outcome.ok and not outcome.warm, (outcome.error, lines)
     assert warm.child is not None and warm.child.process.poll() is None
+
+
+def test_a_warm_child_killed_mid_job_takes_the_jobs_child_with_it(tmp_path, warm):
+    template = warm.child.process
+    # The job spins until its CPU limit; once it is confined (its first event), its warm child
+    # is killed: the job's child dies with it (its death signal), well before the limit.
+    outcome, lines, workdir = payload(
+        tmp_path,
+        warm,
+        "cpu",
+        Limits(wall_seconds=120, cpu_seconds=60),
+        on_event=lambda _: template.kill(),
+    )
+    assert (outcome.ok, outcome.reason) == (False, "crash"), (outcome.error, lines)
+    assert "signal 9" in outcome.error
+    assert template.wait(timeout=10) == -9
+    # The next job gets a new warm child, started for it.
+    again, lines, _ = payload(tmp_path, warm, "probe")
+    assert again.ok and not again.warm, (again.error, lines)
+    assert warm.child.process.pid != template.pid and warm.child.process.poll() is None
