@@ -37,7 +37,7 @@ test: install .secret_key
 
 test-fast: install .secret_key
 	$(PY) manage.py compile_translations
-	$(PY) -m pytest -m "not slow and not worker and not browser" --hypothesis-profile=fast
+	$(PY) -m pytest -n $${TEST_PROCESSES:-2} --dist loadfile -m "not slow and not worker and not browser" --hypothesis-profile=fast
 
 lint: install
 	$(VENV)/bin/ruff check .
