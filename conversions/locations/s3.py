@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -33,8 +32,6 @@ from conversions.params import positive_int
 
 # boto3/botocore are imported where storage is used: ~0.1 s CPU that every process importing
 # conversions.locations (web, qclusters, manage.py commands) would pay even without S3 configured.
-if TYPE_CHECKING:
-    from boto3.s3.transfer import TransferConfig
 
 SCHEMES = ("obs", "s3")
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -117,7 +114,7 @@ def client():
     )
 
 
-def transfer_config() -> "TransferConfig":
+def transfer_config():  # -> boto3.s3.transfer.TransferConfig
     """Uploads: multipart above the threshold, parts in parallel."""
     from boto3.s3.transfer import TransferConfig
 
