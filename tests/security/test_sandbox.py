@@ -18,10 +18,9 @@ from django.urls import reverse
 
 from conversions.converters import confine, landlock
 from conversions.converters.confine import Policy, SandboxRefused
-from conversions.isolation import Limits, child_env, run_child
+from conversions.isolation import Limits, run_child, warm_slot
 from conversions.sandbox import Sandbox, allowed_reads
 from conversions.supervisor import Supervisor, register
-from conversions.warm import WarmSlot
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
 
@@ -66,7 +65,8 @@ def main():
 REACHABLE = {"write_work_folder", "write_tmpdir", "import_numpy", "own_proc"}
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Landlock is Linux only")
-# A warm child imports TensorFlow before its job (seconds of CPU): slow, as converting tests are.
+# A warm child imports TensorFlow (seconds of CPU) unless this process has one: slow, as
+# converting tests are.
 WARM_OR_COLD = [
     pytest.param(False, id="cold"),
     pytest.param(True, id="warm", marks=pytest.mark.slow),
@@ -111,7 +111,9 @@ def probe(dirs, tmp_path, listener, settings):
         }
         (workdir / "probe.json").write_text(json.dumps(given))
         lines = []
-        slot = WarmSlot(Path(settings.WORK_DIR), "probe", child_env()) if warm else None
+        # warm: this process's own warm child, as a worker process's jobs get it (started here
+        # unless an earlier test of this process left one)
+        slot = warm_slot(settings) if warm else None
         if slot:
             slot.fill()
         outcome = run_child(
@@ -123,8 +125,6 @@ def probe(dirs, tmp_path, listener, settings):
             sandbox=Sandbox(mode),
             warm=slot,
         )
-        if slot:
-            slot.close()  # the one started after the handover
         assert outcome.ok, (outcome.error, lines)
         assert outcome.warm == warm
         assert (workdir / "inside.txt").is_file()
