@@ -160,25 +160,29 @@ def run_child(
         reader.start()
     deadline = time.monotonic() + limits.wall_seconds
     stopped = ""
-    while process.poll() is None:
+    try:
+        while process.poll() is None:
+            drain()
+            if time.monotonic() > deadline:
+                stopped = "timeout"
+            elif should_stop():
+                stopped = "canceled"
+            if stopped:
+                _kill(process)
+                break
+            try:
+                process.wait(timeout=poll_seconds)
+            except subprocess.TimeoutExpired:
+                pass
+        process.wait()
+        for reader in readers:
+            reader.join(timeout=10)
         drain()
-        if time.monotonic() > deadline:
-            stopped = "timeout"
-        elif should_stop():
-            stopped = "canceled"
-        if stopped:
+    finally:
+        if process.poll() is None:  # a callback raised: the job's child does not outlive it
             _kill(process)
-            break
-        try:
-            process.wait(timeout=poll_seconds)
-        except subprocess.TimeoutExpired:
-            pass
-    process.wait()
-    for reader in readers:
-        reader.join(timeout=10)
-    drain()
-    if template is not None:
-        warm.give_back(template)
+        if template is not None:  # the warm child stays this slot's, for the next job
+            warm.give_back(template)
     outcome = _outcome(process.returncode, final, stopped, limits)
     outcome.warm = warmed
     return outcome

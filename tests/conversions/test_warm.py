@@ -2,7 +2,9 @@
 for each job."""
 
 import json
+import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -172,3 +174,28 @@ def test_a_warm_child_killed_mid_job_takes_the_jobs_child_with_it(tmp_path, warm
     again, lines, _ = payload(tmp_path, warm, "probe")
     assert again.ok and not again.warm, (again.error, lines)
     assert warm.child.process.pid != template.pid and warm.child.process.poll() is None
+
+
+def test_a_callback_that_raises_ends_the_jobs_child_and_keeps_the_warm_child(tmp_path, warm):
+    template = warm.child.process
+
+    def fail(_event):
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError, match="database went away"):
+        payload(tmp_path, warm, "cpu", Limits(wall_seconds=120, cpu_seconds=60), on_event=fail)
+    workdir = str(tmp_path / "work" / "job-cpu")
+    wait_for(
+        lambda: not [p for p in Path("/proc").glob("[0-9]*") if _cwd(p) == workdir],
+        timeout=30,
+        what="the spinning job's child to be killed",
+    )
+    assert warm.child is not None and warm.child.process is template
+    assert template.poll() is None
+
+
+def _cwd(proc: Path) -> str:
+    try:
+        return os.readlink(proc / "cwd")
+    except OSError:
+        return ""
