@@ -97,3 +97,17 @@ def test_auto_prefers_tensorrt_rtx_when_both_can_build(standard_tensorrt, trt_in
     run(trt_input, tmp_path / "out", **CNN)
     config = json.loads((tmp_path / "out/model/config.json").read_text())
     assert config["builder"] == "tensorrt-rtx" and "tensorrt" not in sys.modules
+
+
+@pytest.mark.parametrize(
+    "text, version",
+    [
+        ("NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.14  Thu Feb 22 2024", "550.54.14"),
+        ("NVRM version: 5²0.54 (a superscript is no digit of a version) 535.104.05", "535.104.05"),
+        ("NVRM version: no number here", "unknown"),
+    ],
+)
+def test_the_driver_version_is_the_first_ascii_dotted_number(tmp_path, monkeypatch, text, version):
+    (tmp_path / "version").write_text(text)
+    monkeypatch.setattr(probe, "DRIVER_VERSION_FILE", tmp_path / "version")
+    assert probe.driver_version() == version

@@ -3,6 +3,7 @@
 import ctypes.util
 import importlib.util
 import os
+import re
 import shutil
 from importlib import metadata
 from pathlib import Path
@@ -56,13 +57,9 @@ def driver_version() -> str | None:
         text = DRIVER_VERSION_FILE.read_text()
     except OSError:
         return None
-    words = text.split()
-    versions = [
-        w
-        for w in words
-        if w.count(".") >= 1 and w.replace(".", "").isascii() and w.replace(".", "").isdigit()
-    ]
-    return versions[0] if versions else "unknown"
+    # the first word like 550.54.14: ASCII digits only ([0-9], not \d or isdigit(), which take "²")
+    version = re.search(r"(?<!\S)[0-9]+(?:\.[0-9]+)+(?!\S)", text)
+    return version.group() if version else "unknown"
 
 
 def installed() -> dict[str, str]:
