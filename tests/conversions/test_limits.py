@@ -11,14 +11,14 @@ from tests.helpers import CNN_OPTIONS, make_task
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def warm(settings):
-    """The limits hold for a warm child too: each task here takes one (as in a worker)."""
+    """The limits hold for a warm child too: each task here takes one, this test process's own (as
+    a worker process's tasks do), which stays for the next tests."""
     settings.WARM_CHILDREN = True
     slot = warm_slot(settings)
     slot.fill()
-    yield slot
-    slot.close()
+    return slot
 
 
 def tiling_graph(path):
@@ -36,7 +36,9 @@ def tiling_graph(path):
     return frozen.outputs[0].name.split(":")[0]
 
 
-def test_a_graph_that_allocates_too_much_fails_with_the_memory_limit(user, alice_home, settings):
+def test_a_graph_that_allocates_too_much_fails_with_the_memory_limit(
+    user, alice_home, settings, warm
+):
     settings.CONVERSION_MEMORY_MB = 2048
     output = tiling_graph(alice_home / "models/huge/model/huge.pb")
     task = make_task(
@@ -50,8 +52,12 @@ def test_a_graph_that_allocates_too_much_fails_with_the_memory_limit(user, alice
 
 
 def test_a_conversion_past_its_templates_wall_clock_fails_and_the_next_one_runs(
-    user, cnn_folder, settings
+    user, cnn_folder, settings, warm
 ):
+    # A warm child that has just started: the job waits seconds for its imports, past the 1 s
+    # (a warm fork may convert the small CNN in less).
+    warm.close()
+    warm.fill()
     settings.CONVERSION_TIMEOUT = 300
     slow = make_task(user, name="slow", input_location=cnn_folder, options=CNN_OPTIONS)
     ConversionTemplate.objects.filter(pk=slow.template_id).update(timeout_seconds=1)

@@ -68,14 +68,24 @@ def descriptors():
 """
 
 
+@pytest.fixture(scope="module")
+def module_slot(tmp_path_factory):
+    """One slot for the module, in a worker whose environment holds secrets; as in a worker, a
+    warm child outlives its jobs, and one killed by a test is replaced by the next job (each warm
+    child imports TensorFlow: seconds of CPU)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("DATABASE_URL", "postgres://console:secret@db/console")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-for-children")
+        slot = WarmSlot(tmp_path_factory.mktemp("warm") / "work", "test-host:1", child_env())
+        yield slot
+        slot.close()
+
+
 @pytest.fixture
-def warm(tmp_path, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", "postgres://console:secret@db/console")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-for-children")
-    slot = WarmSlot(tmp_path / "work", "test-host:1", child_env())
-    slot.fill()
-    yield slot
-    slot.close()
+def warm(module_slot):
+    """The module's slot with a live warm child waiting (a new one if a test killed it)."""
+    module_slot.fill()
+    return module_slot
 
 
 def payload(tmp_path, slot, task: str, limits: Limits | None = None, on_event=None):
@@ -133,7 +143,7 @@ def test_a_warm_child_forks_a_fresh_confined_scrubbed_child_for_each_job(tmp_pat
     # The warm child stays for the next job, which gets a child of its own, and its import folder
     # is gone: it ran nothing and keeps nothing on disk.
     assert template.poll() is None and warm.child.process is template
-    assert not [p for p in (tmp_path / "work").iterdir() if p.name.startswith("warm-")]
+    assert not [p for p in warm.root.iterdir() if p.name.startswith("warm-")]
     again, lines, _ = payload(tmp_path, warm, "probe-again")
     assert again.ok and again.warm, (again.error, lines)
     assert again.result["pid"] not in (found["pid"], template.pid)
